@@ -1,0 +1,1 @@
+//! Simulated Proxmox VE cluster.
