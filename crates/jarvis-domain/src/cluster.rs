@@ -14,9 +14,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// Whether a node answers the cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "lowercase")]
 #[ts(export)]
 pub enum NodeStatus {
@@ -40,7 +41,7 @@ impl NodeStatus {
 }
 
 /// A cluster node.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct Node {
@@ -78,7 +79,7 @@ pub struct Node {
 }
 
 /// QEMU virtual machine or LXC container.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "lowercase")]
 #[ts(export)]
 pub enum GuestType {
@@ -99,7 +100,7 @@ impl GuestType {
 }
 
 /// Run state of a guest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "lowercase")]
 #[ts(export)]
 pub enum GuestStatus {
@@ -127,7 +128,7 @@ impl GuestStatus {
 }
 
 /// A guest: QEMU VM or LXC container.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct Vm {
@@ -168,7 +169,7 @@ pub struct Vm {
 }
 
 /// A storage pool as seen from one node.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct Storage {
@@ -197,7 +198,7 @@ pub struct Storage {
 }
 
 /// Cluster quorum.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct Quorum {
@@ -213,14 +214,8 @@ pub struct Quorum {
     pub cluster_name: Option<String>,
 }
 
-impl Default for Quorum {
-    fn default() -> Self {
-        Self { quorate: false, nodes: 0, expected: 0, cluster_name: None }
-    }
-}
-
 /// Temperatures of one node, as pushed in the `temperature` event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct TemperatureReading {
@@ -231,13 +226,14 @@ pub struct TemperatureReading {
 }
 
 /// How fresh the snapshot is: the staleness marker that lets the UI degrade instead of blanking.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct Freshness {
     /// When the last successful poll finished; absent before the first one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional, type = "string")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub updated_at: Option<DateTime<Utc>>,
     /// True when the last poll failed or is overdue: the data shown is the last good data.
     pub stale: bool,
@@ -252,7 +248,7 @@ pub struct Freshness {
 }
 
 /// Everything one poll of the cluster yields: the body of `GET /api/cluster`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct ClusterSnapshot {
@@ -267,6 +263,7 @@ pub struct ClusterSnapshot {
     /// When the data was last refreshed successfully (absent before the first poll).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional, type = "string")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub updated_at: Option<DateTime<Utc>>,
     /// Staleness marker.
     pub freshness: Freshness,

@@ -1,1 +1,245 @@
-//! Simulated Proxmox VE cluster.
+//! A simulated Proxmox VE cluster that speaks the real PVE API wire format, for `jarvis demo`,
+//! integration and browser tests, and benchmarks.
+//!
+//! It is an independent implementation of the wire format (it does not use `jarvis-proxmox`),
+//! so the client is tested against something it did not write. Shapes follow the official
+//! schema and the recorded responses in `shared/fixtures/pve/`: the `{"data": …}` envelope,
+//! form-encoded POSTs, 0/1 booleans, numbers as strings where PVE sends strings, pollable UPID
+//! tasks, errors with `message` and the same text in the reason phrase, and 401s whose only
+//! content is the reason phrase.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), jarvis_sim::SimError> {
+//! let sim = jarvis_sim::SimServer::start(jarvis_sim::SimConfig::default()).await?;
+//! println!("PVE at {} (fingerprint {:?})", sim.base_url(), sim.fingerprint());
+//! sim.control().set_node_online("pve3", false)?;
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! # Behaviour worth knowing
+//! - Power actions answer with a UPID at once; the effect lands when the task finishes
+//!   (`task_duration`). Failures PVE decides inside its worker (starting a running VM or a
+//!   template, a locked guest) fail the task; the ones PVE checks up front (a running container,
+//!   a stopped guest for reboot/reset/suspend, no quorum) answer 500 at once. HA-managed guests
+//!   get `hastart`/`hastop` tasks, as in PVE.
+//! - An offline node answers 595 `No route to host` (empty body) for everything under
+//!   `/nodes/{node}`. In `/cluster/resources` it is `offline` without live metrics; its guests
+//!   and storage keep their last values for `offline_stale_after` (pmxcfs keeps status data for
+//!   5 minutes) and then turn `unknown` without metrics. Quorum needs a strict majority.
+//! - Metrics move only on ticks (background every `tick`, or [`SimControl::tick`]), so tests can
+//!   make them deterministic with `tick: Duration::ZERO`.
+//!
+//! # Control over HTTP (for browser tests)
+//! Token-authenticated like the API, never affected by the fault switches:
+//! - `GET /_sim/state` — switches, request count, ticks, endpoints, quorum and the
+//!   `ClusterSnapshot` (camelCase JSON).
+//! - `PUT /_sim/faults` — any of `{"latencyMs": 0, "badToken": false, "errorRate": 0.0,
+//!   "failNext": {"count": 2, "status": 500}, "nodeOnline": {"node": "pve2", "online": false},
+//!   "endpointDown": {"index": 0, "down": true}, "guestStatus": {"vmid": 100, "running": true},
+//!   "tick": 3}`; answers the new state. Unknown fields are a 400.
+//! - `POST /_sim/tick` — one metric tick; answers the new state.
+//!
+//! # Layout
+//! - `config` — [`SimConfig`], [`SimError`]
+//! - `catalog` — demo guests, hardware, version strings
+//! - `model` — cluster state; `generate` — building it from a seed; `tick` — metric movement;
+//!   `tasks` — UPIDs
+//!   and task completion; `snapshot` — the domain view
+//! - `wire` — envelopes, errors, parameter checks; `render`, `render_guest` — PVE JSON
+//! - `api`, `api_guest` — routes; `http` — auth, faults, latency; `server` — listeners;
+//!   `tls` — certificate; `control` — [`SimControl`] and `/_sim/`
+
+mod api;
+mod api_guest;
+mod catalog;
+mod config;
+mod control;
+mod generate;
+mod http;
+mod model;
+mod render;
+mod render_guest;
+mod server;
+mod snapshot;
+mod tasks;
+mod tick;
+mod tls;
+mod wire;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Instant;
+
+use parking_lot::Mutex;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use config::{SimConfig, SimError};
+pub use control::{EndpointInfo, SimControl};
+pub use tls::sha256_fingerprint;
+
+use crate::control::Faults;
+use crate::model::{Cluster, node_ip};
+use crate::server::{Endpoint, Shared, bind_std};
+
+/// Starts simulators.
+pub struct SimServer;
+
+impl SimServer {
+    /// Generates the cluster, binds the listeners and starts serving. Must be called inside a
+    /// Tokio runtime; the simulator runs until [`SimHandle::shutdown`] or the runtime ends.
+    pub async fn start(cfg: SimConfig) -> Result<SimHandle, SimError> {
+        cfg.validate()?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            SimError::Config("the simulator must run inside a Tokio runtime".into())
+        })?;
+        let main_std = bind_std(SocketAddr::new(cfg.bind, cfg.port))?;
+        let port = main_std
+            .local_addr()
+            .map_err(|source| SimError::Bind {
+                addr: SocketAddr::new(cfg.bind, cfg.port),
+                source,
+                hint: "",
+            })?
+            .port();
+        let mut endpoints = vec![Endpoint::new(SocketAddr::new(cfg.bind, port), None)];
+        if cfg.per_node_endpoints {
+            endpoints
+                .extend((0..cfg.nodes).map(|i| {
+                    Endpoint::new(SocketAddr::new(IpAddr::V4(node_ip(i)), port), Some(i))
+                }));
+        }
+        let tls = if cfg.tls { Some(tls::make(cert_names(&cfg))?) } else { None };
+        let cluster = Cluster::generate(&cfg, tls.as_ref().map(|t| t.fingerprint.clone()));
+        let shared = Arc::new(Shared {
+            faults: Mutex::new(Faults::new(cfg.seed)),
+            cluster: Mutex::new(cluster),
+            requests: AtomicU64::new(0),
+            tls,
+            endpoints,
+            synced_epoch: AtomicU64::new(0),
+            cancel: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+            runtime,
+            cfg,
+        });
+        let handle = SimHandle { shared: shared.clone() };
+        let started = (|| {
+            shared.serve_endpoint(0, main_std)?;
+            for i in 1..shared.endpoints.len() {
+                shared.serve_endpoint(i, bind_std(shared.endpoints[i].addr)?)?;
+            }
+            Ok::<(), SimError>(())
+        })();
+        if let Err(e) = started {
+            handle.clone().shutdown().await;
+            return Err(e);
+        }
+        if !shared.cfg.tick.is_zero() {
+            shared.tracker.spawn(ticker(shared.clone()));
+        }
+        tracing::info!(url = %handle.base_url(), nodes = shared.cfg.nodes, guests = shared.cfg.guests, "PVE simulator listening");
+        Ok(handle)
+    }
+}
+
+/// Names the certificate is valid for: loopback, and each node's name and address (skipped
+/// for big clusters without node endpoints, where nobody connects by node and the certificate
+/// would only grow every handshake).
+fn cert_names(cfg: &SimConfig) -> Vec<String> {
+    let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+    if !cfg.bind.is_unspecified() && cfg.bind.to_string() != "127.0.0.1" {
+        names.push(cfg.bind.to_string());
+    }
+    if cfg.per_node_endpoints || cfg.nodes <= 16 {
+        for i in 0..cfg.nodes {
+            names.push(format!("pve{}", i + 1));
+            names.push(node_ip(i).to_string());
+        }
+    }
+    names
+}
+
+async fn ticker(shared: Arc<Shared>) {
+    let mut interval = tokio::time::interval(shared.cfg.tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    interval.tick().await;
+    loop {
+        tokio::select! {
+            _ = shared.cancel.cancelled() => break,
+            _ = interval.tick() => {
+                {
+                    let mut cl = shared.cluster.lock();
+                    cl.settle(Instant::now());
+                    cl.tick();
+                }
+                shared.sync_node_endpoints();
+            }
+        }
+    }
+}
+
+/// A running simulator. Cloning gives another handle on the same simulator.
+#[derive(Clone)]
+pub struct SimHandle {
+    shared: Arc<Shared>,
+}
+
+impl SimHandle {
+    fn scheme(&self) -> &'static str {
+        if self.shared.tls.is_some() { "https" } else { "http" }
+    }
+
+    /// Base URL of the main listener, e.g. `https://127.0.0.1:38211` (without `/api2/json`).
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", self.scheme(), self.shared.endpoints[0].addr)
+    }
+
+    /// Base URLs of the per-node endpoints in node order (empty unless `per_node_endpoints`).
+    pub fn node_urls(&self) -> Vec<String> {
+        self.shared.endpoints[1..]
+            .iter()
+            .map(|e| format!("{}://{}", self.scheme(), e.addr))
+            .collect()
+    }
+
+    /// The token id clients must use.
+    pub fn token_id(&self) -> &str {
+        &self.shared.cfg.token_id
+    }
+
+    /// The token secret clients must use.
+    pub fn token_secret(&self) -> &str {
+        &self.shared.cfg.token_secret
+    }
+
+    /// The full `Authorization` header value for the configured token.
+    pub fn auth_header(&self) -> String {
+        format!("PVEAPIToken={}={}", self.shared.cfg.token_id, self.shared.cfg.token_secret)
+    }
+
+    /// SHA-256 fingerprint of the served certificate (`AB:CD:…`), None without TLS.
+    pub fn fingerprint(&self) -> Option<String> {
+        self.shared.tls.as_ref().map(|t| t.fingerprint.clone())
+    }
+
+    /// The served self-signed certificate in PEM, None without TLS.
+    pub fn cert_pem(&self) -> Option<String> {
+        self.shared.tls.as_ref().map(|t| t.cert_pem.clone())
+    }
+
+    /// Fault switches and direct state changes.
+    pub fn control(&self) -> SimControl {
+        SimControl { shared: self.shared.clone() }
+    }
+
+    /// Stops every listener and connection and waits for them to finish.
+    pub async fn shutdown(self) {
+        self.shared.stop_all();
+        self.shared.cancel.cancel();
+        self.shared.tracker.close();
+        self.shared.tracker.wait().await;
+    }
+}

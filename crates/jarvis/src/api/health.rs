@@ -1,0 +1,170 @@
+//! `GET /api/health` (public) with component checks, and `GET /metrics`.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use jarvis_domain::ClusterSnapshot;
+use serde::Serialize;
+use ts_rs::TS;
+use utoipa::ToSchema;
+
+use crate::auth::bearer;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Health of the whole server or of one component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, TS, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[ts(export)]
+pub enum HealthStatus {
+    /// Working.
+    Ok,
+    /// Not configured (not an error).
+    Disabled,
+    /// Working with problems (e.g. stale data).
+    Degraded,
+    /// Not working.
+    Down,
+}
+
+/// One component's health.
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
+#[ts(export)]
+pub struct ComponentHealth {
+    /// Its status.
+    pub status: HealthStatus,
+    /// Why, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub detail: Option<String>,
+}
+
+impl ComponentHealth {
+    fn new(status: HealthStatus, detail: impl Into<Option<String>>) -> Self {
+        Self { status, detail: detail.into() }
+    }
+}
+
+/// Body of `GET /api/health`.
+#[derive(Debug, Clone, Serialize, TS, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct HealthResponse {
+    /// Worst status of the required components (database, proxmox).
+    pub status: HealthStatus,
+    /// Server version.
+    pub version: String,
+    /// Seconds since start.
+    #[ts(type = "number")]
+    pub uptime_seconds: u64,
+    /// True when serving the simulated demo cluster.
+    pub demo: bool,
+    /// `database`, `proxmox`, `ssh`, `claude`, `local`.
+    pub components: BTreeMap<String, ComponentHealth>,
+}
+
+/// What the cluster snapshot says about PVE reachability.
+pub fn proxmox_health(snap: &ClusterSnapshot) -> ComponentHealth {
+    let f = &snap.freshness;
+    match (f.stale, snap.updated_at.is_some(), &f.error) {
+        (false, true, _) => ComponentHealth::new(
+            HealthStatus::Ok,
+            f.endpoint.as_ref().map(|e| format!("polling {e}")),
+        ),
+        (true, true, err) => ComponentHealth::new(
+            HealthStatus::Degraded,
+            Some(format!("showing last good data; {}", err.as_deref().unwrap_or("poll overdue"))),
+        ),
+        (_, false, Some(err)) => ComponentHealth::new(HealthStatus::Down, Some(err.clone())),
+        (_, false, None) => {
+            ComponentHealth::new(HealthStatus::Degraded, Some("waiting for the first poll".into()))
+        }
+    }
+}
+
+/// Overall status: the worst of the required components.
+pub fn overall(components: &BTreeMap<String, ComponentHealth>) -> HealthStatus {
+    ["database", "proxmox"]
+        .iter()
+        .filter_map(|k| components.get(*k))
+        .map(|c| c.status)
+        .max()
+        .map(|s| if s == HealthStatus::Disabled { HealthStatus::Ok } else { s })
+        .unwrap_or(HealthStatus::Ok)
+}
+
+/// Liveness and component health. Public, so container health checks need no token.
+#[utoipa::path(get, path = "/api/health", tag = "meta",
+    responses((status = 200, body = HealthResponse)))]
+pub async fn health(State(state): State<AppState>) -> Json<HealthResponse> {
+    let mut components = BTreeMap::new();
+    let db = match state.db.ping().await {
+        Ok(()) => ComponentHealth::new(HealthStatus::Ok, None),
+        Err(e) => ComponentHealth::new(HealthStatus::Down, Some(e.to_string())),
+    };
+    components.insert("database".into(), db);
+    components.insert("proxmox".into(), proxmox_health(&state.cluster.snapshot()));
+    for name in ["ssh", "claude", "local"] {
+        components.insert(
+            name.into(),
+            ComponentHealth::new(HealthStatus::Disabled, Some("not configured".to_string())),
+        );
+    }
+    Json(HealthResponse {
+        status: overall(&components),
+        version: env!("CARGO_PKG_VERSION").into(),
+        uptime_seconds: state.started.elapsed().as_secs(),
+        demo: state.config.demo,
+        components,
+    })
+}
+
+/// Prometheus metrics; needs a session token like the rest of the API (checked here rather
+/// than with the `Operator` extractor so a scraper gets the same JSON 401 either way).
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let authorised = bearer(header).ok().is_some_and(|t| state.auth.verify(t).is_ok());
+    if !authorised {
+        return AppError::unauthorized("metrics need a bearer token").into_response();
+    }
+    (
+        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    #[test]
+    fn proxmox_health_follows_freshness() {
+        let mut s = ClusterSnapshot::empty();
+        assert_eq!(proxmox_health(&s).status, HealthStatus::Degraded);
+        s.freshness.error = Some("connection refused".into());
+        assert_eq!(proxmox_health(&s).status, HealthStatus::Down);
+        s.updated_at = Some(Utc::now());
+        assert_eq!(proxmox_health(&s).status, HealthStatus::Degraded);
+        s.freshness.stale = false;
+        s.freshness.error = None;
+        assert_eq!(proxmox_health(&s).status, HealthStatus::Ok);
+    }
+
+    #[test]
+    fn overall_is_the_worst_required_component() {
+        let mut c = BTreeMap::new();
+        c.insert("database".to_string(), ComponentHealth::new(HealthStatus::Ok, None));
+        c.insert("proxmox".to_string(), ComponentHealth::new(HealthStatus::Ok, None));
+        c.insert("ssh".to_string(), ComponentHealth::new(HealthStatus::Down, None));
+        assert_eq!(overall(&c), HealthStatus::Ok, "optional components do not count");
+        c.insert("proxmox".to_string(), ComponentHealth::new(HealthStatus::Degraded, None));
+        assert_eq!(overall(&c), HealthStatus::Degraded);
+        c.insert("database".to_string(), ComponentHealth::new(HealthStatus::Down, None));
+        assert_eq!(overall(&c), HealthStatus::Down);
+    }
+}

@@ -1,0 +1,184 @@
+//! The command line: subcommands and every setting as a flag with its environment variable.
+//!
+//! clap reads flags first and environment variables second; `main` loads `.env` into the
+//! environment before parsing, so the precedence is flag > env > `.env` > default. Secrets may also
+//! come from `<NAME>_FILE` (resolved in [`crate::config`]). `--help` lists every variable.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Jarvis: a self-hosted AI command center for Proxmox VE clusters.
+#[derive(Debug, Parser)]
+#[command(name = "jarvis", version, about, long_about = None)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands of PROTOCOL.md.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server against a real Proxmox VE cluster.
+    Serve(ServeArgs),
+    /// Run the server against a built-in simulated cluster, with generated credentials.
+    Demo(DemoArgs),
+    /// Check that the configured PVE cluster and database are reachable, and say how to fix what is not.
+    Doctor(ServeArgs),
+    /// Ask a running server whether it is healthy (for container HEALTHCHECK); exit 0 when it is.
+    Healthcheck(HealthcheckArgs),
+    /// Print the argon2id hash of a password (read from stdin) for JARVIS_PASSWORD_HASH.
+    HashPassword,
+    /// Apply database migrations and exit.
+    Migrate(MigrateArgs),
+}
+
+/// Settings shared by `serve` and `demo`.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// Address to listen on.
+    #[arg(long, env = "HOST")]
+    pub host: Option<IpAddr>,
+    /// Port for the web UI, API, Socket.IO and metrics.
+    #[arg(long, env = "PORT", default_value_t = 4000)]
+    pub port: u16,
+    /// SQLite database file.
+    #[arg(long, env = "DB_PATH")]
+    pub db_path: Option<PathBuf>,
+    /// Secret for signing session tokens (at least 32 characters).
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Lifetime of a session token, in hours.
+    #[arg(long, env = "JWT_TTL_HOURS", default_value_t = 24)]
+    pub jwt_ttl_hours: u32,
+    /// Operator password (hashed with argon2id at start; prefer JARVIS_PASSWORD_HASH).
+    #[arg(long, env = "JARVIS_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// argon2id PHC hash of the operator password (from `jarvis hash-password`).
+    #[arg(long, env = "JARVIS_PASSWORD_HASH", hide_env_values = true)]
+    pub password_hash: Option<String>,
+    /// Seconds between cluster polls (the dashboard's refresh rate).
+    #[arg(long, env = "CLUSTER_POLL_INTERVAL", default_value_t = 5)]
+    pub poll_interval_secs: u64,
+    /// Trust the client address in X-Forwarded-For (only behind your own reverse proxy).
+    #[arg(long, env = "TRUST_PROXY", default_value_t = false)]
+    pub trust_proxy: bool,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+}
+
+/// Settings of `serve` (and `doctor`).
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Shared settings.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// PVE API endpoints, comma-separated (e.g. `https://pve1:8006,https://pve2:8006`).
+    #[arg(long, env = "PVE_URL", value_delimiter = ',')]
+    pub pve_url: Vec<String>,
+    /// PVE API token id, `user@realm!tokenname`.
+    #[arg(long, env = "PVE_TOKEN_ID")]
+    pub pve_token_id: Option<String>,
+    /// PVE API token secret (a UUID).
+    #[arg(long, env = "PVE_TOKEN_SECRET", hide_env_values = true)]
+    pub pve_token_secret: Option<String>,
+    /// SHA-256 fingerprint(s) of the PVE certificate(s), colon-separated hex, comma-separated list.
+    #[arg(long, env = "PVE_TLS_FINGERPRINT")]
+    pub pve_tls_fingerprint: Option<String>,
+    /// PEM file of the CA that signed the PVE certificates (`/etc/pve/pve-root-ca.pem`).
+    #[arg(long, env = "PVE_CA_FILE")]
+    pub pve_ca_file: Option<PathBuf>,
+    /// Accept any PVE certificate. Insecure; only for a first test on a trusted network.
+    #[arg(long, env = "PVE_TLS_INSECURE", default_value_t = false)]
+    pub pve_tls_insecure: bool,
+    /// Also fail over to the node addresses the cluster reports (same scheme and port).
+    #[arg(long, env = "PVE_DISCOVER_ENDPOINTS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub pve_discover_endpoints: bool,
+}
+
+/// Settings of `demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Shared settings.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Nodes in the simulated cluster.
+    #[arg(long, env = "JARVIS_SIM_NODES", default_value_t = 4)]
+    pub sim_nodes: usize,
+    /// Guests (VMs and containers) in the simulated cluster.
+    #[arg(long, env = "JARVIS_SIM_GUESTS", default_value_t = 12)]
+    pub sim_guests: usize,
+    /// Port of the simulated PVE API (0 = any free port).
+    #[arg(long, env = "JARVIS_SIM_PORT", default_value_t = 0)]
+    pub sim_port: u16,
+    /// Milliseconds between simulated metric changes.
+    #[arg(long, env = "JARVIS_SIM_TICK_MS", default_value_t = 2000)]
+    pub sim_tick_ms: u64,
+    /// Token id the simulated PVE API accepts.
+    #[arg(long, env = "PVE_TOKEN_ID")]
+    pub pve_token_id: Option<String>,
+    /// Token secret the simulated PVE API accepts (generated when unset).
+    #[arg(long, env = "PVE_TOKEN_SECRET", hide_env_values = true)]
+    pub pve_token_secret: Option<String>,
+}
+
+/// Settings of `healthcheck`.
+#[derive(Debug, Clone, Args)]
+pub struct HealthcheckArgs {
+    /// Port of the running server.
+    #[arg(long, env = "PORT", default_value_t = 4000)]
+    pub port: u16,
+    /// Address of the running server.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+}
+
+/// Settings of `migrate`.
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    /// SQLite database file.
+    #[arg(long, env = "DB_PATH", default_value = "data/jarvis.db")]
+    pub db_path: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn flags_parse_into_typed_settings() {
+        let cli = Cli::try_parse_from([
+            "jarvis",
+            "serve",
+            "--port",
+            "4100",
+            "--pve-url",
+            "https://a:8006,https://b:8006",
+            "--pve-discover-endpoints",
+            "false",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command else { panic!("expected serve") };
+        assert_eq!(args.common.port, 4100);
+        assert_eq!(args.pve_url, vec!["https://a:8006", "https://b:8006"]);
+        assert!(!args.pve_discover_endpoints);
+    }
+
+    #[test]
+    fn bad_port_is_a_clear_error() {
+        let err = Cli::try_parse_from(["jarvis", "serve", "--port", "99999"]).unwrap_err();
+        assert!(err.to_string().contains("99999"), "{err}");
+    }
+}

@@ -1,0 +1,63 @@
+//! `jarvis demo`: the real server wired to the built-in simulated cluster.
+//!
+//! It starts `jarvis-sim` on loopback (HTTPS with a self-signed certificate, pinned by its
+//! fingerprint exactly as an operator would pin a real PVE node), generates whatever credentials
+//! the operator did not set, prints them once, and runs the same server code as `serve`.
+
+use std::time::Duration;
+
+use jarvis_proxmox::{PveConfig, TlsMode};
+use jarvis_sim::{SimConfig, SimServer};
+
+use crate::cli::DemoArgs;
+use crate::config::Config;
+
+/// Runs the demo until SIGINT/SIGTERM.
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let token_id = args.pve_token_id.clone().unwrap_or_else(|| "root@pam!jarvis".to_string());
+    let token_secret =
+        args.pve_token_secret.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let sim = SimServer::start(SimConfig {
+        nodes: args.sim_nodes.max(1),
+        guests: args.sim_guests,
+        port: args.sim_port,
+        tick: Duration::from_millis(args.sim_tick_ms.max(100)),
+        token_id: token_id.clone(),
+        token_secret: token_secret.clone(),
+        tls: true,
+        ..SimConfig::default()
+    })
+    .await?;
+    let fingerprint = sim.fingerprint().ok_or_else(|| anyhow::anyhow!("simulator has no TLS"))?;
+    let mut pve = PveConfig::new(vec![url::Url::parse(&sim.base_url())?], &token_id, token_secret);
+    pve.tls = TlsMode::Fingerprints(jarvis_proxmox::parse_fingerprints(&fingerprint)?);
+    // The simulator's node addresses are not listening in the demo; stay on the one endpoint.
+    pve.discover_endpoints = false;
+    let env = |k: &str| std::env::var(k).ok();
+    let (config, generated_password) = Config::for_demo(&args, &env, pve)?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
+        anyhow::anyhow!("cannot listen on {}: {e} (set PORT to another port)", config.listen)
+    })?;
+    let addr = listener.local_addr()?;
+    let shown_host =
+        if addr.ip().is_unspecified() { "localhost".to_string() } else { addr.ip().to_string() };
+    let password_line = match &generated_password {
+        Some(p) => format!("{p}   (generated; set JARVIS_PASSWORD to choose one)"),
+        None => "(from JARVIS_PASSWORD)".to_string(),
+    };
+    eprintln!(
+        "\n  J.A.R.V.I.S. demo: a simulated Proxmox VE cluster ({} nodes, {} guests)\n\n  \
+         Open      http://{shown_host}:{}\n  Password  {password_line}\n  Database  {}\n  \
+         Sim PVE   {}/api2/json  (token {token_id}, fingerprint {fingerprint})\n\n  \
+         Press Ctrl+C to stop.\n",
+        args.sim_nodes.max(1),
+        args.sim_guests,
+        addr.port(),
+        config.db_path.display(),
+        sim.base_url(),
+    );
+    let client = crate::pve_client(&config)?;
+    let result = crate::run(config, client, listener, crate::shutdown_signal()).await;
+    sim.shutdown().await;
+    result
+}

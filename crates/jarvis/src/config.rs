@@ -1,0 +1,434 @@
+//! The one typed configuration, built from the parsed command line (flags, env, `.env`) plus
+//! `<NAME>_FILE` secrets, and validated as a whole: `serve` fails fast listing *every* problem.
+//!
+//! Secrets are [`Secret`]s: their `Debug` prints `***`, so a config dump or a log line can never
+//! leak them. Nothing here reads global state except through the `env` lookup passed in, which
+//! keeps the validation testable.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use jarvis_proxmox::{PveConfig, TlsMode};
+
+use crate::cli::{CommonArgs, DemoArgs, ServeArgs};
+
+/// A value that must never be printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    /// Wraps a secret.
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+    /// The secret itself; call sites are easy to audit with grep.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Everything the server needs, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// SQLite database file.
+    pub db_path: PathBuf,
+    /// Login and session tokens.
+    pub auth: AuthConfig,
+    /// The PVE API client settings.
+    pub pve: PveConfig,
+    /// Time between cluster polls.
+    pub poll_interval: Duration,
+    /// Whether X-Forwarded-For names the client (behind a trusted proxy only).
+    pub trust_proxy: bool,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// `true` for `jarvis demo`: shown in health and the UI.
+    pub demo: bool,
+}
+
+/// Login and session settings.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// HMAC key for session tokens.
+    pub jwt_secret: Secret<String>,
+    /// Lifetime of a session token.
+    pub token_ttl: Duration,
+    /// The operator password: a plain password (hashed at start) or an argon2id PHC hash.
+    pub password: PasswordSource,
+}
+
+/// Where the operator password comes from.
+#[derive(Debug, Clone)]
+pub enum PasswordSource {
+    /// `JARVIS_PASSWORD`: hashed with argon2id at start, never stored.
+    Plain(Secret<String>),
+    /// `JARVIS_PASSWORD_HASH`: an argon2id PHC string.
+    Hash(String),
+}
+
+/// Every problem found in the configuration, so the operator fixes them in one go.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
+pub struct ConfigError(pub Vec<String>);
+
+/// Environment lookup, injectable for tests.
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Reads `value`, or the contents of the file named by `<name>_FILE` (Docker secrets style).
+fn secret_or_file(
+    name: &str,
+    value: Option<String>,
+    env: EnvLookup<'_>,
+    problems: &mut Vec<String>,
+) -> Option<String> {
+    let file_var = format!("{name}_FILE");
+    match (value, env(&file_var)) {
+        (Some(_), Some(_)) => {
+            problems.push(format!("set either {name} or {file_var}, not both"));
+            None
+        }
+        (Some(v), None) => Some(v),
+        (None, Some(path)) => match std::fs::read_to_string(&path) {
+            Ok(s) => Some(s.trim_end_matches(['\n', '\r']).to_string()),
+            Err(e) => {
+                problems.push(format!("{file_var}: cannot read {path}: {e}"));
+                None
+            }
+        },
+        (None, None) => None,
+    }
+}
+
+/// Values an operator might leave in from an example file; never acceptable in `serve`.
+const WEAK_SECRETS: &[&str] =
+    &["jarvis-dev-secret", "changeme", "change-me", "secret", "your-secret-here", "jarvis"];
+const WEAK_PASSWORDS: &[&str] = &["jarvis", "changeme", "change-me", "password", "admin"];
+
+fn check_common(
+    c: &CommonArgs,
+    env: EnvLookup<'_>,
+    problems: &mut Vec<String>,
+) -> (Option<String>, Option<PasswordSource>) {
+    if c.poll_interval_secs == 0 {
+        problems.push("CLUSTER_POLL_INTERVAL must be at least 1 second".into());
+    }
+    if c.jwt_ttl_hours == 0 {
+        problems.push("JWT_TTL_HOURS must be at least 1".into());
+    }
+    if c.max_body_bytes < 1024 {
+        problems.push("MAX_BODY_BYTES must be at least 1024".into());
+    }
+    if !matches!(c.log_format.as_str(), "text" | "json") {
+        problems.push(format!("LOG_FORMAT must be `text` or `json`, not `{}`", c.log_format));
+    }
+    let jwt = secret_or_file("JWT_SECRET", c.jwt_secret.clone(), env, problems);
+    if let Some(s) = &jwt {
+        if s.len() < 32 {
+            problems.push(
+                "JWT_SECRET must be at least 32 characters (try `openssl rand -hex 32`)".into(),
+            );
+        } else if WEAK_SECRETS.contains(&s.as_str()) {
+            problems.push("JWT_SECRET is a well-known default; generate a random one".into());
+        }
+    }
+    let plain = secret_or_file("JARVIS_PASSWORD", c.password.clone(), env, problems);
+    let hash = secret_or_file("JARVIS_PASSWORD_HASH", c.password_hash.clone(), env, problems);
+    let password = match (plain, hash) {
+        (Some(_), Some(_)) => {
+            problems.push("set either JARVIS_PASSWORD or JARVIS_PASSWORD_HASH, not both".into());
+            None
+        }
+        (Some(p), None) => {
+            if p.chars().count() < 8 || WEAK_PASSWORDS.contains(&p.as_str()) {
+                problems
+                    .push("JARVIS_PASSWORD must be at least 8 characters and not a default".into());
+            }
+            Some(PasswordSource::Plain(Secret::new(p)))
+        }
+        (None, Some(h)) => {
+            if let Err(e) = crate::auth::password::validate_hash(&h) {
+                problems.push(format!("JARVIS_PASSWORD_HASH: {e}"));
+            }
+            Some(PasswordSource::Hash(h))
+        }
+        (None, None) => None,
+    };
+    (jwt, password)
+}
+
+impl Config {
+    /// Builds the `serve` configuration; every problem is reported at once.
+    pub fn from_serve(args: &ServeArgs, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
+        let mut problems = Vec::new();
+        let (jwt, password) = check_common(&args.common, env, &mut problems);
+        if jwt.is_none() {
+            problems.push("JWT_SECRET is required (at least 32 random characters)".into());
+        }
+        if password.is_none() {
+            problems.push("JARVIS_PASSWORD or JARVIS_PASSWORD_HASH is required".into());
+        }
+        let pve = pve_from_args(args, env, &mut problems);
+        if !problems.is_empty() {
+            return Err(ConfigError(problems));
+        }
+        let (Some(jwt), Some(password), Some(pve)) = (jwt, password, pve) else {
+            return Err(ConfigError(vec!["incomplete configuration".into()]));
+        };
+        let c = &args.common;
+        Ok(Config {
+            listen: SocketAddr::new(c.host.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)), c.port),
+            db_path: c.db_path.clone().unwrap_or_else(|| PathBuf::from("data/jarvis.db")),
+            auth: AuthConfig {
+                jwt_secret: Secret::new(jwt),
+                token_ttl: Duration::from_secs(u64::from(c.jwt_ttl_hours) * 3600),
+                password,
+            },
+            pve,
+            poll_interval: Duration::from_secs(c.poll_interval_secs),
+            trust_proxy: c.trust_proxy,
+            max_body_bytes: c.max_body_bytes,
+            demo: false,
+        })
+    }
+
+    /// Builds the `demo` configuration around a running simulator: whatever the operator did not
+    /// set (password, JWT secret, database) is generated. Returns the config and, when the
+    /// password was generated, that password so it can be printed once.
+    pub fn for_demo(
+        args: &DemoArgs,
+        env: EnvLookup<'_>,
+        pve: PveConfig,
+    ) -> Result<(Config, Option<String>), ConfigError> {
+        let mut problems = Vec::new();
+        let (jwt, password) = check_common(&args.common, env, &mut problems);
+        if !problems.is_empty() {
+            return Err(ConfigError(problems));
+        }
+        let (password, generated) = match password {
+            Some(p) => (p, None),
+            None => {
+                let p = random_password();
+                (PasswordSource::Plain(Secret::new(p.clone())), Some(p))
+            }
+        };
+        let c = &args.common;
+        let db_path = c.db_path.clone().unwrap_or_else(|| {
+            std::env::temp_dir()
+                .join(format!("jarvis-demo-{}", uuid::Uuid::new_v4().simple()))
+                .join("jarvis.db")
+        });
+        Ok((
+            Config {
+                listen: SocketAddr::new(c.host.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)), c.port),
+                db_path,
+                auth: AuthConfig {
+                    jwt_secret: Secret::new(jwt.unwrap_or_else(random_secret)),
+                    token_ttl: Duration::from_secs(u64::from(c.jwt_ttl_hours) * 3600),
+                    password,
+                },
+                pve,
+                poll_interval: Duration::from_secs(c.poll_interval_secs),
+                trust_proxy: c.trust_proxy,
+                max_body_bytes: c.max_body_bytes,
+                demo: true,
+            },
+            generated,
+        ))
+    }
+}
+
+fn pve_from_args(
+    args: &ServeArgs,
+    env: EnvLookup<'_>,
+    problems: &mut Vec<String>,
+) -> Option<PveConfig> {
+    let mut endpoints = Vec::new();
+    let urls: Vec<&String> = args.pve_url.iter().filter(|u| !u.trim().is_empty()).collect();
+    if urls.is_empty() {
+        problems.push("PVE_URL is required (e.g. https://pve1.lan:8006)".into());
+    }
+    for raw in urls {
+        match url::Url::parse(raw.trim()) {
+            Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => {
+                endpoints.push(u)
+            }
+            Ok(_) => problems.push(format!("PVE_URL `{raw}` must be an https:// URL with a host")),
+            Err(e) => problems.push(format!("PVE_URL `{raw}` is not a URL: {e}")),
+        }
+    }
+    let token_id = args.pve_token_id.clone().unwrap_or_default();
+    if token_id.is_empty() {
+        problems.push("PVE_TOKEN_ID is required (e.g. jarvis@pve!dashboard)".into());
+    } else if !token_id.contains('@') || !token_id.contains('!') {
+        problems.push(format!("PVE_TOKEN_ID `{token_id}` must look like user@realm!tokenname"));
+    }
+    let secret = secret_or_file("PVE_TOKEN_SECRET", args.pve_token_secret.clone(), env, problems);
+    if secret.is_none() {
+        problems.push("PVE_TOKEN_SECRET is required".into());
+    }
+    let tls = match (&args.pve_tls_fingerprint, &args.pve_ca_file, args.pve_tls_insecure) {
+        (Some(fp), None, false) => match jarvis_proxmox::parse_fingerprints(fp) {
+            Ok(fps) => Some(TlsMode::Fingerprints(fps)),
+            Err(e) => {
+                problems.push(format!("PVE_TLS_FINGERPRINT: {e}"));
+                None
+            }
+        },
+        (None, Some(path), false) => match std::fs::read(path) {
+            Ok(pem) => Some(TlsMode::CaPem(pem)),
+            Err(e) => {
+                problems.push(format!("PVE_CA_FILE: cannot read {}: {e}", path.display()));
+                None
+            }
+        },
+        (None, None, true) => Some(TlsMode::Insecure),
+        (None, None, false) => Some(TlsMode::System),
+        _ => {
+            problems.push(
+                "set only one of PVE_TLS_FINGERPRINT, PVE_CA_FILE and PVE_TLS_INSECURE".into(),
+            );
+            None
+        }
+    };
+    let mut pve = PveConfig::new(endpoints, token_id, secret?);
+    pve.tls = tls?;
+    pve.discover_endpoints = args.pve_discover_endpoints;
+    Some(pve)
+}
+
+fn random_string(len: usize, alphabet: &[u8]) -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..len).map(|_| alphabet[rng.random_range(0..alphabet.len())] as char).collect()
+}
+
+/// A random password that is easy to type: no look-alike characters.
+pub fn random_password() -> String {
+    random_string(16, b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+}
+
+/// A random 64-character signing secret.
+pub fn random_secret() -> String {
+    random_string(64, b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn serve(args: &[&str]) -> ServeArgs {
+        let mut full = vec!["jarvis", "serve"];
+        full.extend_from_slice(args);
+        match Cli::try_parse_from(full).unwrap().command {
+            Command::Serve(a) => a,
+            _ => unreachable!(),
+        }
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    const GOOD: &[&str] = &[
+        "--jwt-secret",
+        "0123456789abcdef0123456789abcdef-long",
+        "--password",
+        "correct horse battery",
+        "--pve-url",
+        "https://pve1:8006",
+        "--pve-token-id",
+        "jarvis@pve!dash",
+        "--pve-token-secret",
+        "00000000-0000-0000-0000-000000000000",
+    ];
+
+    #[test]
+    fn good_serve_config_builds() {
+        let cfg = Config::from_serve(&serve(GOOD), &no_env).unwrap();
+        assert_eq!(cfg.listen.port(), 4000);
+        assert!(matches!(cfg.pve.tls, TlsMode::System));
+        let dump = format!("{cfg:?}");
+        assert!(!dump.contains("correct horse"), "secret leaked: {dump}");
+        assert!(!dump.contains("0123456789abcdef0123"), "secret leaked: {dump}");
+    }
+
+    #[test]
+    fn serve_lists_every_problem_at_once() {
+        let err = Config::from_serve(&serve(&["--password", "jarvis"]), &no_env).unwrap_err();
+        let text = err.to_string();
+        for needle in
+            ["JWT_SECRET", "JARVIS_PASSWORD", "PVE_URL", "PVE_TOKEN_ID", "PVE_TOKEN_SECRET"]
+        {
+            assert!(text.contains(needle), "missing {needle} in {text}");
+        }
+        assert!(err.0.len() >= 5, "{text}");
+    }
+
+    #[test]
+    fn weak_or_short_secrets_are_refused() {
+        let mut args: Vec<&str> = GOOD.to_vec();
+        args[1] = "short";
+        let err = Config::from_serve(&serve(&args), &no_env).unwrap_err();
+        assert!(err.to_string().contains("at least 32"), "{err}");
+    }
+
+    #[test]
+    fn secrets_can_come_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret");
+        std::fs::write(&path, "file-secret-value\n").unwrap();
+        let p = path.to_string_lossy().to_string();
+        let env = move |k: &str| (k == "PVE_TOKEN_SECRET_FILE").then(|| p.clone());
+        let args: Vec<&str> = GOOD[..8].to_vec();
+        let cfg = Config::from_serve(&serve(&args), &env).unwrap();
+        assert_eq!(cfg.pve.token_secret, "file-secret-value");
+    }
+
+    #[test]
+    fn secret_and_file_together_is_an_error() {
+        let env = |k: &str| (k == "PVE_TOKEN_SECRET_FILE").then(|| "/nonexistent".to_string());
+        let err = Config::from_serve(&serve(GOOD), &env).unwrap_err();
+        assert!(err.to_string().contains("not both"), "{err}");
+    }
+
+    #[test]
+    fn fingerprint_and_ca_are_exclusive_and_fingerprint_is_parsed() {
+        let mut args: Vec<&str> = GOOD.to_vec();
+        args.extend(["--pve-tls-fingerprint", "zz"]);
+        let err = Config::from_serve(&serve(&args), &no_env).unwrap_err();
+        assert!(err.to_string().contains("PVE_TLS_FINGERPRINT"), "{err}");
+
+        let fp = ["AB"; 32].join(":");
+        let mut args: Vec<&str> = GOOD.to_vec();
+        args.extend(["--pve-tls-fingerprint", &fp]);
+        let cfg = Config::from_serve(&serve(&args), &no_env).unwrap();
+        assert!(
+            matches!(&cfg.pve.tls, TlsMode::Fingerprints(f) if f.len() == 1 && f[0] == [0xAB; 32])
+        );
+
+        args.extend(["--pve-tls-insecure"]);
+        let err = Config::from_serve(&serve(&args), &no_env).unwrap_err();
+        assert!(err.to_string().contains("only one of"), "{err}");
+    }
+
+    #[test]
+    fn random_credentials_are_random_and_readable() {
+        let a = random_password();
+        assert_eq!(a.len(), 16);
+        assert_ne!(a, random_password());
+        assert!(!a.contains(['0', 'O', 'l', '1', 'I']));
+        assert_eq!(random_secret().len(), 64);
+    }
+}

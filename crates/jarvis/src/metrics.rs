@@ -1,0 +1,109 @@
+//! Prometheus metrics served at `/metrics`: one registry, typed handles cloned into components.
+
+use std::sync::Arc;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// Label set for outcome counters.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    /// `success` or `failure` (or another short word).
+    pub outcome: String,
+}
+
+/// The metrics Jarvis exports.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Arc<Registry>,
+    /// Wall time of one cluster poll.
+    pub poll_duration: Histogram,
+    /// Failed cluster polls.
+    pub pve_errors: Counter,
+    /// Connected Socket.IO clients across namespaces.
+    pub socket_clients: Gauge,
+    /// Login attempts by outcome (`success`, `failure`, `rate_limited`).
+    pub logins: Family<OutcomeLabels, Counter>,
+    /// Nodes in the last snapshot.
+    pub cluster_nodes: Gauge,
+    /// Guests in the last snapshot.
+    pub cluster_guests: Gauge,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("jarvis");
+        let poll_duration = Histogram::new(exponential_buckets(0.005, 2.0, 12));
+        let pve_errors = Counter::default();
+        let socket_clients = Gauge::default();
+        let logins = Family::<OutcomeLabels, Counter>::default();
+        let cluster_nodes = Gauge::default();
+        let cluster_guests = Gauge::default();
+        registry.register(
+            "poll_duration_seconds",
+            "Duration of a cluster poll",
+            poll_duration.clone(),
+        );
+        registry.register("pve_errors", "Failed cluster polls", pve_errors.clone());
+        registry.register("socket_clients", "Connected Socket.IO clients", socket_clients.clone());
+        registry.register("logins", "Login attempts by outcome", logins.clone());
+        registry.register("cluster_nodes", "Nodes in the cluster snapshot", cluster_nodes.clone());
+        registry.register(
+            "cluster_guests",
+            "Guests in the cluster snapshot",
+            cluster_guests.clone(),
+        );
+        Self {
+            registry: Arc::new(registry),
+            poll_duration,
+            pve_errors,
+            socket_clients,
+            logins,
+            cluster_nodes,
+            cluster_guests,
+        }
+    }
+}
+
+impl Metrics {
+    /// Counts a login attempt.
+    pub fn login(&self, outcome: &str) {
+        self.logins.get_or_create(&OutcomeLabels { outcome: outcome.into() }).inc();
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_registered_metrics_with_values() {
+        let m = Metrics::default();
+        m.pve_errors.inc();
+        m.login("failure");
+        m.poll_duration.observe(0.02);
+        let text = m.render();
+        assert!(text.contains("jarvis_pve_errors_total 1"), "{text}");
+        assert!(text.contains("jarvis_logins_total{outcome=\"failure\"} 1"), "{text}");
+        assert!(text.contains("jarvis_poll_duration_seconds_count 1"), "{text}");
+        assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+}

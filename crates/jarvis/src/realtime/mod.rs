@@ -1,0 +1,101 @@
+//! Socket.IO: the namespaces, their token check at connect, and the pusher that turns cluster
+//! state changes into events.
+//!
+//! Every namespace uses the same connect middleware: `auth: {token}` in the handshake must be a
+//! valid, unrevoked session token, otherwise the client gets `connect_error` with the message
+//! `unauthorized`. The token is kept in the socket's extensions so the sweeper can disconnect a
+//! socket once its token expires or is revoked by logout.
+
+mod cluster;
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use socketioxide::SocketIo;
+use socketioxide::extract::{SocketRef, State, TryData};
+use socketioxide::handler::ConnectHandler;
+use socketioxide::layer::SocketIoLayer;
+use tokio_util::sync::CancellationToken;
+
+use crate::state::AppState;
+
+pub use cluster::push_cluster_changes;
+
+/// Namespaces served (others are refused by socketioxide).
+pub const NAMESPACES: &[&str] = &["/cluster"];
+
+/// Handshake `auth` payload.
+#[derive(Debug, Deserialize)]
+struct AuthPayload {
+    token: String,
+}
+
+/// The token a socket authenticated with.
+#[derive(Clone)]
+struct SocketToken(String);
+
+/// Why a connection was refused; the message is what the client sees in `connect_error`.
+#[derive(Debug, thiserror::Error)]
+#[error("unauthorized")]
+struct Unauthorized;
+
+async fn authenticate(
+    s: SocketRef,
+    State(state): State<AppState>,
+    auth: TryData<AuthPayload>,
+) -> Result<(), Unauthorized> {
+    let TryData(Ok(AuthPayload { token })) = auth else {
+        tracing::debug!(ns = %s.ns(), "socket refused: no token in handshake");
+        return Err(Unauthorized);
+    };
+    match state.auth.verify(&token) {
+        Ok(_) => {
+            s.extensions.insert(SocketToken(token));
+            Ok(())
+        }
+        Err(e) => {
+            tracing::debug!(ns = %s.ns(), error = %e, "socket refused");
+            Err(Unauthorized)
+        }
+    }
+}
+
+/// Builds the Socket.IO layer and registers the namespaces.
+pub fn layer(state: AppState) -> (SocketIoLayer, SocketIo) {
+    let (layer, io) = SocketIo::builder()
+        .with_state(state)
+        .ping_interval(Duration::from_secs(25))
+        .max_buffer_size(1024)
+        .build_layer();
+    io.ns("/cluster", cluster::on_connect.with(authenticate));
+    (layer, io)
+}
+
+/// Disconnects sockets whose token expired or was revoked, every `period`, until cancelled.
+pub async fn sweep_expired_sockets(
+    io: SocketIo,
+    state: AppState,
+    period: Duration,
+    cancel: CancellationToken,
+) {
+    let mut ticker = tokio::time::interval(period);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = ticker.tick() => {}
+        }
+        for ns in NAMESPACES {
+            let Some(op) = io.of(*ns) else { continue };
+            for socket in op.sockets() {
+                let valid = socket
+                    .extensions
+                    .get::<SocketToken>()
+                    .is_some_and(|SocketToken(t)| state.auth.verify(&t).is_ok());
+                if !valid {
+                    tracing::info!(ns, "disconnecting socket: token expired or revoked");
+                    let _ = socket.disconnect();
+                }
+            }
+        }
+    }
+}

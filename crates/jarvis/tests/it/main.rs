@@ -1,0 +1,10 @@
+//! The server's integration tests: one binary, real HTTP, a real SQLite file, the simulated PVE
+//! cluster over HTTPS, and the real `jarvis` executable where a process boundary matters.
+
+mod auth;
+mod cluster;
+mod contract;
+mod harness;
+mod process;
+mod recorded_pve;
+mod socket;

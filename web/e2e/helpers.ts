@@ -1,0 +1,89 @@
+/**
+ * Shared pieces of the E2E tests: where the server is, signing in, and a tiny client for the
+ * simulated PVE API (self-signed certificate, token auth) used to change the cluster underneath
+ * the UI.
+ */
+import { request as httpsRequest, Agent } from "node:https";
+import { expect, type Page } from "@playwright/test";
+
+export function serverUrl(): string {
+  const url = process.env.JARVIS_E2E_URL;
+  if (!url) throw new Error("JARVIS_E2E_URL is not set: global setup did not run");
+  return url;
+}
+
+export function password(): string {
+  return process.env.JARVIS_E2E_PASSWORD ?? "e2e-secret-password";
+}
+
+export const nodeCards = (page: Page) => page.locator('[data-testid^="node-card-"]');
+export const vmRows = (page: Page) => page.locator('[data-testid^="vm-row-"]');
+
+/** Opens the app and signs in; resolves once node cards are on screen. */
+export async function signIn(page: Page): Promise<void> {
+  await page.goto(`${serverUrl()}/`);
+  await page.getByTestId("login-password").fill(password());
+  await page.getByTestId("login-submit").click();
+  await expect(nodeCards(page).first()).toBeVisible({ timeout: 30_000 });
+}
+
+// The simulator's certificate is self-signed; trusting it is for this test code only.
+const insecureAgent = new Agent({ rejectUnauthorized: false });
+
+export interface SimResponse {
+  status: number;
+  body: string;
+  json: <T = unknown>() => T;
+}
+
+/** One request to the simulated PVE API with `Authorization: PVEAPIToken=<id>=<secret>`. */
+export function sim(
+  method: "GET" | "POST" | "PUT",
+  path: string,
+  body?: { json: unknown } | { form: string },
+): Promise<SimResponse> {
+  const base = process.env.JARVIS_E2E_SIM_URL;
+  const secret = process.env.JARVIS_E2E_SIM_SECRET;
+  const tokenId = process.env.JARVIS_E2E_SIM_TOKEN_ID ?? "root@pam!e2e";
+  if (!base || !secret) throw new Error("simulator address/secret unknown (JARVIS_E2E_SIM_URL / JARVIS_E2E_SIM_SECRET)");
+  const url = new URL(path, base);
+  let payload = "";
+  const headers: Record<string, string> = { Authorization: `PVEAPIToken=${tokenId}=${secret}` };
+  if (body && "json" in body) {
+    payload = JSON.stringify(body.json);
+    headers["Content-Type"] = "application/json";
+  } else if (body && "form" in body) {
+    payload = body.form;
+    headers["Content-Type"] = "application/x-www-form-urlencoded";
+  }
+  if (method !== "GET") headers["Content-Length"] = String(Buffer.byteLength(payload));
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method, headers, agent: insecureAgent, timeout: 10_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        resolve({ status: res.statusCode ?? 0, body: text, json: <T>() => JSON.parse(text) as T });
+      });
+    });
+    req.on("timeout", () => req.destroy(new Error(`simulator request timed out: ${method} ${path}`)));
+    req.on("error", reject);
+    if (method !== "GET") req.write(payload);
+    req.end();
+  });
+}
+
+/** A `/cluster/resources?type=vm` entry as PVE sends it (0/1 booleans, loose types). */
+export interface PveGuest {
+  vmid: number | string;
+  node: string;
+  type: "qemu" | "lxc";
+  status: string;
+  template?: number | boolean;
+  name?: string;
+}
+
+export async function setSimErrorRate(errorRate: number): Promise<void> {
+  const res = await sim("PUT", "/_sim/faults", { json: { errorRate } });
+  expect(res.status, `PUT /_sim/faults answered ${res.status}: ${res.body}`).toBeLessThan(300);
+}

@@ -1,0 +1,78 @@
+import { useMemo, useRef, type FocusEvent } from "react";
+import { Panel } from "../../components/Panel";
+import { Placeholder } from "../../components/Placeholder";
+import { useUiStore, type PanelId } from "../../stores/ui";
+import { NodeCount, NodeList } from "../cluster/NodeList";
+import { StoragePanel } from "../cluster/StoragePanel";
+import { useClusterSocket } from "../cluster/useClusterSocket";
+import { useInitialSnapshot } from "../cluster/useInitialSnapshot";
+import { VmCount, VmList } from "../cluster/VmList";
+import { useClusterStore } from "../../stores/cluster";
+import { CenterPanel } from "./CenterPanel";
+import { TopBar } from "./TopBar";
+import { useKeyboardShortcuts } from "./useKeyboardShortcuts";
+
+function VmPanel() {
+  const count = useClusterStore((s) => s.vms.length);
+  return (
+    <Panel title={`VMS & CONTAINERS (${count})`} aside={<VmCount />} className="panel--vms">
+      <VmList />
+    </Panel>
+  );
+}
+
+/**
+ * The signed-in screen: top bar and the original's three columns (nodes, guests and storage on
+ * the left; HUD/feed/chat in the centre; cost and terminal on the right).
+ */
+export function Dashboard({ token }: { token: string }) {
+  useInitialSnapshot(token);
+  useClusterSocket(token);
+
+  const left = useRef<HTMLDivElement>(null);
+  const center = useRef<HTMLDivElement>(null);
+  const right = useRef<HTMLDivElement>(null);
+  const refs = useMemo(() => ({ left, center, right }), []);
+  useKeyboardShortcuts(refs);
+  const focused = useUiStore((s) => s.focusedPanel);
+  const setFocused = useUiStore((s) => s.setFocusedPanel);
+
+  const column = (id: PanelId) => ({
+    tabIndex: -1,
+    "data-focused": focused === id ? "true" : undefined,
+    onBlur: (e: FocusEvent<HTMLDivElement>) => {
+      // Leaving the column (not moving inside it) clears the highlight.
+      if (focused === id && !e.currentTarget.contains(e.relatedTarget as Node | null)) setFocused(null);
+    },
+  });
+
+  return (
+    <div className="app-shell">
+      <TopBar />
+      <main className="grid">
+        <div className="column column--left" ref={left} aria-label="Cluster inventory" data-testid="column-left" {...column("left")}>
+          <Panel title="CLUSTER NODES" aside={<NodeCount />} className="panel--nodes">
+            <NodeList />
+          </Panel>
+          <VmPanel />
+          <Panel title="STORAGE" className="panel--storage">
+            <StoragePanel />
+          </Panel>
+        </div>
+        <div className="column column--center" ref={center} aria-label="Main display" data-testid="column-center" {...column("center")}>
+          <Panel title="COMMAND CENTER" className="panel--center">
+            <CenterPanel />
+          </Panel>
+        </div>
+        <div className="column column--right" ref={right} aria-label="Cost and terminal" data-testid="column-right" {...column("right")}>
+          <Panel title="LLM COST TRACKER" className="panel--cost">
+            <Placeholder glyph="$" title="COST TRACKER" note="arrives with the cost issue" />
+          </Panel>
+          <Panel title="TERMINAL" className="panel--terminal">
+            <Placeholder glyph=">_" title="NODE TERMINAL" note="arrives with the terminal issue" />
+          </Panel>
+        </div>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,76 @@
+/** Small builders for wire objects, so tests state only what they care about. */
+import type { ClusterSnapshot, Node, Quorum, Storage, Vm } from "../types/cluster";
+
+export const GiB = 1024 ** 3;
+
+export function node(name: string, over: Partial<Node> = {}): Node {
+  return {
+    name,
+    status: "online",
+    cpu: 0.25,
+    maxcpu: 8,
+    mem: 8 * GiB,
+    maxmem: 32 * GiB,
+    disk: 20 * GiB,
+    maxdisk: 100 * GiB,
+    uptime: 3 * 86_400 + 4 * 3_600 + 12 * 60,
+    ...over,
+  };
+}
+
+export function vm(vmid: number, over: Partial<Vm> = {}): Vm {
+  return {
+    vmid,
+    name: `guest-${vmid}`,
+    type: "qemu",
+    node: "pve1",
+    status: "running",
+    cpu: 0.1,
+    maxcpu: 2,
+    mem: 1 * GiB,
+    maxmem: 4 * GiB,
+    disk: 0,
+    maxdisk: 32 * GiB,
+    uptime: 3600,
+    template: false,
+    tags: [],
+    ...over,
+  };
+}
+
+export function storage(name: string, nodeName: string, over: Partial<Storage> = {}): Storage {
+  return {
+    storage: name,
+    node: nodeName,
+    type: "dir",
+    status: "available",
+    total: 100 * GiB,
+    used: 40 * GiB,
+    avail: 60 * GiB,
+    content: ["images"],
+    shared: false,
+    ...over,
+  };
+}
+
+export const quorum: Quorum = { quorate: true, nodes: 3, expected: 3, clusterName: "homelab" };
+
+export function snapshot(over: Partial<ClusterSnapshot> = {}): ClusterSnapshot {
+  return {
+    nodes: [node("pve1"), node("pve2"), node("pve3")],
+    vms: [vm(100), vm(101, { type: "lxc", status: "stopped" })],
+    storage: [storage("local", "pve1")],
+    quorum,
+    updatedAt: "2026-11-21T10:00:00Z",
+    freshness: { stale: false, updatedAt: "2026-11-21T10:00:00Z", endpoint: "https://pve1:8006" },
+    ...over,
+  };
+}
+
+/** A fetch Response with a JSON body. */
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(body === undefined ? null : JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/json", ...headers },
+  });
+}
