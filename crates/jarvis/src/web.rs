@@ -11,6 +11,7 @@ use rust_embed::RustEmbed;
 #[derive(RustEmbed)]
 #[folder = "../../web/dist"]
 #[exclude = ".gitkeep"]
+#[exclude = "*.map"]
 struct Assets;
 
 const NOT_BUILT: &str = "<!doctype html><html><head><title>J.A.R.V.I.S.</title></head>\
