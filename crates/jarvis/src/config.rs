@@ -185,20 +185,8 @@ impl Config {
             return Err(ConfigError(vec!["incomplete configuration".into()]));
         };
         let c = &args.common;
-        Ok(Config {
-            listen: SocketAddr::new(c.host.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)), c.port),
-            db_path: c.db_path.clone().unwrap_or_else(|| PathBuf::from("data/jarvis.db")),
-            auth: AuthConfig {
-                jwt_secret: Secret::new(jwt),
-                token_ttl: Duration::from_secs(u64::from(c.jwt_ttl_hours) * 3600),
-                password,
-            },
-            pve,
-            poll_interval: Duration::from_secs(c.poll_interval_secs),
-            trust_proxy: c.trust_proxy,
-            max_body_bytes: c.max_body_bytes,
-            demo: false,
-        })
+        let db_path = c.db_path.clone().unwrap_or_else(|| PathBuf::from("data/jarvis.db"));
+        Ok(assemble(c, Ipv4Addr::UNSPECIFIED, db_path, jwt, password, pve, false))
     }
 
     /// Builds the `demo` configuration around a running simulator: whatever the operator did not
@@ -227,23 +215,34 @@ impl Config {
                 .join(format!("jarvis-demo-{}", uuid::Uuid::new_v4().simple()))
                 .join("jarvis.db")
         });
-        Ok((
-            Config {
-                listen: SocketAddr::new(c.host.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)), c.port),
-                db_path,
-                auth: AuthConfig {
-                    jwt_secret: Secret::new(jwt.unwrap_or_else(random_secret)),
-                    token_ttl: Duration::from_secs(u64::from(c.jwt_ttl_hours) * 3600),
-                    password,
-                },
-                pve,
-                poll_interval: Duration::from_secs(c.poll_interval_secs),
-                trust_proxy: c.trust_proxy,
-                max_body_bytes: c.max_body_bytes,
-                demo: true,
-            },
-            generated,
-        ))
+        let jwt = jwt.unwrap_or_else(random_secret);
+        Ok((assemble(c, Ipv4Addr::LOCALHOST, db_path, jwt, password, pve, true), generated))
+    }
+}
+
+/// The parts of [`Config`] that `serve` and `demo` build the same way.
+fn assemble(
+    c: &CommonArgs,
+    default_host: Ipv4Addr,
+    db_path: PathBuf,
+    jwt: String,
+    password: PasswordSource,
+    pve: PveConfig,
+    demo: bool,
+) -> Config {
+    Config {
+        listen: SocketAddr::new(c.host.unwrap_or(IpAddr::V4(default_host)), c.port),
+        db_path,
+        auth: AuthConfig {
+            jwt_secret: Secret::new(jwt),
+            token_ttl: Duration::from_secs(u64::from(c.jwt_ttl_hours) * 3600),
+            password,
+        },
+        pve,
+        poll_interval: Duration::from_secs(c.poll_interval_secs),
+        trust_proxy: c.trust_proxy,
+        max_body_bytes: c.max_body_bytes,
+        demo,
     }
 }
 

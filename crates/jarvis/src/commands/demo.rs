@@ -4,6 +4,7 @@
 //! fingerprint exactly as an operator would pin a real PVE node), generates whatever credentials
 //! the operator did not set, prints them once, and runs the same server code as `serve`.
 
+use std::path::Path;
 use std::time::Duration;
 
 use jarvis_proxmox::{PveConfig, TlsMode};
@@ -56,8 +57,19 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         config.db_path.display(),
         sim.base_url(),
     );
+    // A generated database lives in its own temp directory; remove it on the way out so demos
+    // leave nothing behind. A DB_PATH the operator chose is theirs and stays.
+    let throwaway_dir = args
+        .common
+        .db_path
+        .is_none()
+        .then(|| config.db_path.parent().map(Path::to_path_buf))
+        .flatten();
     let client = crate::pve_client(&config)?;
     let result = crate::run(config, client, listener, crate::shutdown_signal()).await;
     sim.shutdown().await;
+    if let Some(dir) = throwaway_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     result
 }

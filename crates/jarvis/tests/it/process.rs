@@ -36,13 +36,19 @@ impl Drop for Demo {
     }
 }
 
+/// Starts `jarvis demo` in `dir`; the password and JWT secret come from `dir/.env`, the rest
+/// from the environment, so both sources are exercised.
 fn start_demo(dir: &Path, port: u16, db: &Path) -> Demo {
+    std::fs::write(
+        dir.join(".env"),
+        "# read by jarvis at start\nJARVIS_PASSWORD=process-test-password\n\
+         JWT_SECRET=\"process-test-jwt-secret-process-test-jwt-secret\"\n",
+    )
+    .unwrap();
     let child = jarvis(dir)
         .args(["demo"])
         .env("HOST", "127.0.0.1")
         .env("PORT", port.to_string())
-        .env("JARVIS_PASSWORD", "process-test-password")
-        .env("JWT_SECRET", "process-test-jwt-secret-process-test-jwt-secret")
         .env("DB_PATH", db)
         .env("CLUSTER_POLL_INTERVAL", "1")
         .env("JARVIS_SIM_TICK_MS", "300")
@@ -109,7 +115,7 @@ async fn demo_honours_settings_and_survives_kill_9_during_polling() {
     assert!(db.exists(), "DB_PATH is honoured");
     assert_eq!(login(&http, &demo.base, "wrong-password-here").await.status(), 401);
     let r = login(&http, &demo.base, "process-test-password").await;
-    assert_eq!(r.status(), 200, "JARVIS_PASSWORD is honoured");
+    assert_eq!(r.status(), 200, "JARVIS_PASSWORD from .env is honoured");
     let token = r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
     let revoked = login(&http, &demo.base, "process-test-password")
         .await
@@ -176,4 +182,35 @@ fn hash_password_prints_a_verifiable_argon2id_hash() {
     assert!(hash.trim().starts_with("$argon2id$"), "{hash}");
     assert!(jarvis::auth::password::verify("a long enough password", hash.trim()));
     assert!(!jarvis::auth::password::verify("a long enough passworD", hash.trim()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_shuts_down_cleanly_and_checkpoints_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("jarvis.db");
+    let port = free_port();
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let mut demo = start_demo(dir.path(), port, &db);
+    wait_health(&http, &demo.base).await;
+    let r = login(&http, &demo.base, "process-test-password").await;
+    let token = r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+    // A logout writes to the database, so there is WAL content to checkpoint.
+    http.post(format!("{}/api/auth/logout", demo.base)).bearer_auth(&token).send().await.unwrap();
+
+    let pid = demo.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = demo.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "jarvis did not exit within 15 s of SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "clean exit code after SIGTERM: {status:?}");
+    let wal = std::fs::metadata(db.with_extension("db-wal")).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(wal, 0, "the WAL was checkpointed into the database");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let n: i64 = conn.query_row("SELECT COUNT(*) FROM revoked_tokens", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 1, "the write made before shutdown is in the database file");
 }
