@@ -12,6 +12,12 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
 fi
 
+if ! command -v /usr/sbin/sshd >/dev/null 2>&1; then
+  echo "== installing openssh-server (Debian package; the SSH tests start their own sshd) =="
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq openssh-server >/dev/null
+fi
+
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "== installing cargo-nextest =="
   cargo install cargo-nextest --locked

@@ -87,3 +87,82 @@ export async function setSimErrorRate(errorRate: number): Promise<void> {
   const res = await sim("PUT", "/_sim/faults", { json: { errorRate } });
   expect(res.status, `PUT /_sim/faults answered ${res.status}: ${res.body}`).toBeLessThan(300);
 }
+
+/** The signed-in page's API token (from the persisted session). */
+export async function pageToken(page: Page): Promise<string> {
+  const token = await page.evaluate(() => {
+    const raw = localStorage.getItem("jarvis-auth");
+    return raw ? (JSON.parse(raw) as { token?: string }).token ?? null : null;
+  });
+  if (!token) throw new Error("not signed in: no token in localStorage");
+  return token;
+}
+
+/** One authenticated JSON call to the Jarvis API (for setting up and cleaning up, not for the checks). */
+export async function api(
+  token: string,
+  method: "GET" | "POST" | "PUT",
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: <T = unknown>() => T; text: string }> {
+  const res = await fetch(`${serverUrl()}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(60_000),
+  });
+  const text = await res.text();
+  return { status: res.status, text, json: <T>() => JSON.parse(text) as T };
+}
+
+export interface UiGuest {
+  vmid: number;
+  node: string;
+  type: "qemu" | "lxc";
+}
+
+/**
+ * A non-template guest the UI shows with this status (and type), other than `exclude`. Waits
+ * for the list to fill. The node comes from the server's snapshot.
+ */
+export async function pickGuest(
+  page: Page,
+  status: "running" | "stopped",
+  opts: { type?: "qemu" | "lxc"; exclude?: number[] } = {},
+): Promise<UiGuest> {
+  const rows = page.locator(
+    `[data-testid^="vm-row-"][data-status="${status}"]${opts.type ? `[data-type="${opts.type}"]` : ""}:not(.vm-row--template)`,
+  );
+  let vmids: number[] = [];
+  await expect
+    .poll(
+      async () => {
+        const ids = await rows.evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.testid?.replace("vm-row-", ""))));
+        vmids = ids.filter((id) => Number.isInteger(id) && !(opts.exclude ?? []).includes(id));
+        return vmids.length;
+      },
+      { timeout: 30_000, message: `a ${status} ${opts.type ?? "guest"} on screen` },
+    )
+    .toBeGreaterThan(0);
+  const vmid = vmids[0] as number;
+  const snapshot = await api(await pageToken(page), "GET", "/api/cluster");
+  const vm = snapshot.json<{ vms: { vmid: number; node: string; type: "qemu" | "lxc" }[] }>().vms.find((v) => v.vmid === vmid);
+  if (!vm) throw new Error(`guest ${vmid} is on screen but not in GET /api/cluster`);
+  return { vmid, node: vm.node, type: vm.type };
+}
+
+/** Puts a guest back to running through the API (YELLOW start) if a test left it stopped. */
+export async function ensureRunning(token: string, guest: UiGuest): Promise<void> {
+  const snapshot = await api(token, "GET", "/api/cluster");
+  const vm = snapshot.json<{ vms: { vmid: number; status: string }[] }>().vms.find((v) => v.vmid === guest.vmid);
+  if (!vm || vm.status === "running") return;
+  const tool = guest.type === "lxc" ? "start_container" : "start_vm";
+  const res = await api(token, "POST", "/api/tools/execute", { tool, args: { node: guest.node, vmid: guest.vmid } });
+  if (res.status >= 300) console.warn(`could not restart ${guest.vmid} after the test: ${res.status} ${res.text}`);
+}
+
+/** Releases the kill switch through the API (cleanup). */
+export async function releaseKillSwitch(token: string): Promise<void> {
+  const res = await api(token, "PUT", "/api/monitor/killswitch", { active: false });
+  if (res.status >= 300) console.warn(`could not release the kill switch: ${res.status} ${res.text}`);
+}

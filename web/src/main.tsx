@@ -14,6 +14,7 @@ import "./styles/theme.css";
 import "./styles/base.css";
 import "./styles/layout.css";
 import "./styles/cluster.css";
+import "./styles/actions.css";
 import { App } from "./App";
 
 const root = document.getElementById("root");

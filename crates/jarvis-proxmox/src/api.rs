@@ -228,6 +228,18 @@ pub trait ProxmoxApi: Send + Sync {
     /// node (from whichever node answers). Returns the MAC address PVE used.
     async fn wake_on_lan(&self, node: &str) -> Result<String, PveError>;
 
+    /// `GET /nodes/{node}/storage/{storage}/content[?content=…]`: volumes on a storage,
+    /// e.g. the backups (`content = Some("backup")`).
+    async fn storage_content(
+        &self,
+        node: &str,
+        storage: &str,
+        content: Option<&str>,
+    ) -> Result<Vec<crate::StorageContent>, PveError>;
+
+    /// `POST /nodes/{node}/status` with `command=reboot|shutdown`.
+    async fn node_power(&self, node: &str, command: crate::NodePower) -> Result<(), PveError>;
+
     /// The endpoint that answered last (`None` before the first answer).
     fn current_endpoint(&self) -> Option<String>;
 

@@ -405,6 +405,24 @@ impl ProxmoxApi for PveClient {
         Ok(mac.unwrap_or_default())
     }
 
+    async fn storage_content(
+        &self,
+        node: &str,
+        storage: &str,
+        content: Option<&str>,
+    ) -> Result<Vec<crate::StorageContent>, PveError> {
+        let query: Vec<(&str, String)> =
+            content.map(|c| vec![("content", c.to_owned())]).unwrap_or_default();
+        let p = path(&["nodes", node, "storage", storage, "content"]);
+        Ok(self.get::<LenientList<crate::StorageContent>>(&p, &query).await?.0)
+    }
+
+    async fn node_power(&self, node: &str, command: crate::NodePower) -> Result<(), PveError> {
+        let form = [("command", command.as_str().to_owned())];
+        let _: Option<serde_json::Value> = self.post(&path(&["nodes", node, "status"]), &form).await?;
+        Ok(())
+    }
+
     fn current_endpoint(&self) -> Option<String> {
         self.endpoints.lock().preferred()
     }

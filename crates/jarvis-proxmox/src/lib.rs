@@ -24,6 +24,7 @@ pub mod api;
 pub mod client;
 pub mod cluster;
 pub mod config;
+pub mod content;
 pub mod de;
 pub mod endpoints;
 pub mod error;
@@ -35,6 +36,7 @@ pub mod upid;
 pub use api::{Consolidation, GuestAction, ProxmoxApi, ResourceKind, Timeframe};
 pub use client::PveClient;
 pub use cluster::{ClusterView, map_cluster, read_cluster};
+pub use content::{NodePower, StorageContent};
 pub use config::{
     ConfigError, PveConfig, TlsMode, format_fingerprint, parse_endpoint, parse_endpoints,
     parse_fingerprint, parse_fingerprints,

@@ -343,3 +343,31 @@ async fn node_names_keep_case_and_are_encoded() {
         "never lowercased"
     );
 }
+
+#[tokio::test]
+async fn storage_content_and_node_power() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api2/json/nodes/pve1/storage/nfs-backup/content"))
+        .and(query_param("content", "backup"))
+        .respond_with(ok(json!({"data": [
+            {"volid": "nfs-backup:backup/vzdump-qemu-100-2026_11_20-01_00_03.vma.zst",
+             "content": "backup", "format": "vma.zst", "size": 2147483648u64, "ctime": 1763600403, "vmid": 100},
+            {"unexpected": "shape"}
+        ]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api2/json/nodes/pve1/status"))
+        .and(body_string("command=reboot"))
+        .respond_with(ok(json!({"data": null})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = common::client(&[server.uri()]);
+    let backups = c.storage_content("pve1", "nfs-backup", Some("backup")).await.unwrap();
+    assert_eq!(backups[0].vmid, Some(100));
+    assert_eq!(backups[0].size, Some(2147483648));
+    c.node_power("pve1", jarvis_proxmox::NodePower::Reboot).await.unwrap();
+}

@@ -5,7 +5,13 @@
 //! curl -k -H "Authorization: PVEAPIToken=root@pam!jarvis=<secret>" https://127.0.0.1:<port>/api2/json/cluster/resources
 //! ```
 //!
-//! `SIM_PORT`, `SIM_NODES`, `SIM_GUESTS` and `SIM_TLS=0` change the defaults.
+//! Every node also runs an SSH server (any key is accepted); the known_hosts lines are printed:
+//!
+//! ```sh
+//! ssh -o UserKnownHostsFile=<file with those lines> -p <ssh port> root@127.0.1.1 uptime
+//! ```
+//!
+//! `SIM_PORT`, `SIM_NODES`, `SIM_GUESTS`, `SIM_SSH_PORT` and `SIM_TLS=0` change the defaults.
 
 use jarvis_sim::{SimConfig, SimServer};
 
@@ -20,6 +26,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         nodes: env_or("SIM_NODES", 4),
         guests: env_or("SIM_GUESTS", 12),
         tls: env_or("SIM_TLS", 1u8) != 0,
+        ssh_port: env_or("SIM_SSH_PORT", 0),
         ..SimConfig::default()
     };
     let sim = SimServer::start(cfg).await?;
@@ -27,6 +34,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("Authorization: {}", sim.auth_header());
     if let Some(fp) = sim.fingerprint() {
         println!("certificate fingerprint {fp}");
+    }
+    if let (Some(port), Some(fp)) = (sim.ssh_port(), sim.ssh_host_key_fingerprint()) {
+        println!("SSH on port {port} of every node address (host key {fp}); known_hosts:");
+        print!("{}", sim.ssh_known_hosts().unwrap_or_default());
     }
     tokio::signal::ctrl_c().await?;
     sim.shutdown().await;

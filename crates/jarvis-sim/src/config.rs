@@ -1,7 +1,8 @@
 //! What a simulated cluster looks like and how it is served ([`SimConfig`]), and the errors
 //! starting or steering it can raise ([`SimError`]).
 //!
-//! Defaults give the demo cluster: 4 nodes, 12 guests, HTTPS on a random loopback port.
+//! Defaults give the demo cluster: 4 nodes, 12 guests, HTTPS on a random loopback port, and an
+//! SSH server on every node's loopback address (127.0.1.x) at one shared random port.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -45,6 +46,18 @@ pub struct SimConfig {
     pub boot_delay: Duration,
     /// Cluster name shown in `/cluster/status`.
     pub cluster_name: String,
+    /// Run an SSH server for every node on the node's own address (127.0.1.x, as in
+    /// `/cluster/status`), all at [`SimConfig::ssh_port`], so SSH-backed features (temperatures,
+    /// remote commands, the terminal) work against the simulator. Each node needs one listening
+    /// socket, so turn it off for clusters larger than the open-file limit allows.
+    pub ssh: bool,
+    /// Port every node's SSH server listens on; 0 picks one that is free on all node addresses.
+    pub ssh_port: u16,
+    /// OpenSSH public key lines (`ssh-ed25519 AAAA… comment`; `#` comments and blank lines are
+    /// skipped, option prefixes are not supported) allowed to log in. Empty accepts ANY public
+    /// key, which is only acceptable because the simulator is a loopback demo and test fixture
+    /// whose "shell" runs nothing real.
+    pub ssh_authorized_keys: Vec<String>,
 }
 
 impl Default for SimConfig {
@@ -65,6 +78,9 @@ impl Default for SimConfig {
             offline_stale_after: Duration::from_secs(300),
             boot_delay: Duration::from_secs(10),
             cluster_name: "homelab".into(),
+            ssh: true,
+            ssh_port: 0,
+            ssh_authorized_keys: Vec::new(),
         }
     }
 }
@@ -94,6 +110,7 @@ impl SimConfig {
         if self.token_secret.is_empty() || self.token_secret.contains(char::is_whitespace) {
             return Err(SimError::Config("token_secret must be non-empty without spaces".into()));
         }
+        crate::ssh::parse_authorized_keys(&self.ssh_authorized_keys)?;
         Ok(())
     }
 }
@@ -128,6 +145,9 @@ pub enum SimError {
     /// Certificate generation or TLS configuration failed.
     #[error("TLS setup failed: {0}")]
     Tls(String),
+    /// The SSH server could not be set up (host key, authorized keys).
+    #[error("SSH setup failed: {0}")]
+    Ssh(String),
     /// No node with that name.
     #[error("no node named '{0}' in the simulated cluster")]
     UnknownNode(String),
@@ -161,6 +181,11 @@ mod tests {
         let bad = SimConfig { token_id: "nope".into(), ..SimConfig::default() };
         assert!(bad.validate().is_err());
         let bad = SimConfig { token_secret: String::new(), ..SimConfig::default() };
+        assert!(bad.validate().is_err());
+        let bad = SimConfig {
+            ssh_authorized_keys: vec!["ssh-ed25519 nope".into()],
+            ..SimConfig::default()
+        };
         assert!(bad.validate().is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! Steering the simulator: fault switches (latency, failing calls, bad token, random errors),
-//! direct state changes (node online, guest running, endpoint down), deterministic ticks and a
-//! domain snapshot — from Rust through [`SimControl`], and from browser tests through the
+//! direct state changes (node online, guest running, endpoint down), deterministic ticks, SSH
+//! counters (sessions, restarted services) and a domain snapshot — from Rust through [`SimControl`], and from browser tests through the
 //! token-protected `/_sim/` HTTP routes.
 
 use std::sync::Arc;
@@ -15,6 +15,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::config::SimError;
+use crate::model::UnitAction;
 use crate::server::Shared;
 use crate::wire::ApiError;
 
@@ -88,7 +89,8 @@ pub struct SimControl {
 
 impl SimControl {
     /// Takes a node off the cluster network (`false`) or brings it back (`true`). Offline nodes
-    /// answer 595 through the API, lose quorum votes, and their per-node endpoint goes down.
+    /// answer 595 through the API, lose quorum votes, and their per-node endpoint and SSH server
+    /// go down (connections refused, open ones cut).
     pub fn set_node_online(&self, name: &str, online: bool) -> Result<(), SimError> {
         {
             let mut cl = self.shared.cluster.lock();
@@ -173,9 +175,31 @@ impl SimControl {
 
     /// Moves metrics by one tick (deterministic for the seed and the number of ticks).
     pub fn tick(&self) {
-        let mut cl = self.shared.cluster.lock();
-        cl.settle(Instant::now());
-        cl.tick();
+        {
+            let mut cl = self.shared.cluster.lock();
+            cl.settle(Instant::now());
+            cl.tick();
+        }
+        // A node may have finished powering off or booting.
+        self.shared.sync_node_endpoints();
+    }
+
+    /// SSH connections that authenticated successfully, over all nodes, since start.
+    pub fn ssh_sessions_opened(&self) -> u64 {
+        self.shared.ssh.as_ref().map_or(0, |s| s.sessions_opened.load(Ordering::Relaxed))
+    }
+
+    /// systemd units restarted over SSH on `node` (`systemctl restart`, `try-restart` or
+    /// `reload-or-restart` of a unit that exists there), oldest first, as unit names without
+    /// `.service`; empty for an unknown node.
+    pub fn restarted_services(&self, node: &str) -> Vec<String> {
+        let cl = self.shared.cluster.lock();
+        cl.node_idx(node)
+            .map(|i| {
+                let log = &cl.nodes[i].service_log;
+                log.iter().filter(|e| e.1 == UnitAction::Restart).map(|e| e.0.clone()).collect()
+            })
+            .unwrap_or_default()
     }
 
     /// How many ticks have run.

@@ -201,6 +201,8 @@ fn gen_node(rng: &mut StdRng, i: usize, total: usize) -> Node {
         mac: mac(rng, "A8:A1:59"),
         efi: rng.random_bool(0.7),
         next_pid: rng.random_range(1000..900_000),
+        service_log: Vec::new(),
+        stopped_units: Vec::new(),
     }
 }
 

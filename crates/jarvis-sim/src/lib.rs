@@ -29,6 +29,12 @@
 //!   5 minutes) and then turn `unknown` without metrics. Quorum needs a strict majority.
 //! - Metrics move only on ticks (background every `tick`, or [`SimControl::tick`]), so tests can
 //!   make them deterministic with `tick: Duration::ZERO`.
+//! - With `ssh` on (the default) every node runs an SSH server on its own address (127.0.1.x)
+//!   at [`SimHandle::ssh_port`], with one ed25519 host key ([`SimHandle::ssh_known_hosts`]).
+//!   Public key auth only; exec requests and a PTY shell answer from a command table that reads
+//!   the cluster model (`hostname`, `uptime`, `free`, `df`, `qm list`, `systemctl`, `journalctl`,
+//!   `sensors`, Jarvis' temperature script, …). Nothing is executed. `systemctl restart` is
+//!   recorded ([`SimControl::restarted_services`]). Offline nodes refuse SSH connections.
 //!
 //! # Control over HTTP (for browser tests)
 //! Token-authenticated like the API, never affected by the fault switches:
@@ -49,6 +55,7 @@
 //! - `wire` — envelopes, errors, parameter checks; `render`, `render_guest` — PVE JSON
 //! - `api`, `api_guest` — routes; `http` — auth, faults, latency; `server` — listeners;
 //!   `tls` — certificate; `control` — [`SimControl`] and `/_sim/`
+//! - `ssh` — the per-node SSH servers, their shell and command table
 
 mod api;
 mod api_guest;
@@ -62,6 +69,7 @@ mod render;
 mod render_guest;
 mod server;
 mod snapshot;
+mod ssh;
 mod tasks;
 mod tick;
 mod tls;
@@ -112,8 +120,16 @@ impl SimServer {
                 }));
         }
         let tls = if cfg.tls { Some(tls::make(cert_names(&cfg))?) } else { None };
+        let (ssh, ssh_sockets) = match cfg.ssh {
+            true => {
+                let (state, sockets) = ssh::prepare(&cfg, port)?;
+                (Some(state), sockets)
+            }
+            false => (None, Vec::new()),
+        };
         let cluster = Cluster::generate(&cfg, tls.as_ref().map(|t| t.fingerprint.clone()));
         let shared = Arc::new(Shared {
+            ssh,
             faults: Mutex::new(Faults::new(cfg.seed)),
             cluster: Mutex::new(cluster),
             requests: AtomicU64::new(0),
@@ -131,6 +147,7 @@ impl SimServer {
             for i in 1..shared.endpoints.len() {
                 shared.serve_endpoint(i, bind_std(shared.endpoints[i].addr)?)?;
             }
+            ssh::start(&shared, ssh_sockets)?;
             Ok::<(), SimError>(())
         })();
         if let Err(e) = started {
@@ -228,6 +245,23 @@ impl SimHandle {
     /// The served self-signed certificate in PEM, None without TLS.
     pub fn cert_pem(&self) -> Option<String> {
         self.shared.tls.as_ref().map(|t| t.cert_pem.clone())
+    }
+
+    /// Port of every node's SSH server (`<node ip>:<port>`), None when `ssh` is off.
+    pub fn ssh_port(&self) -> Option<u16> {
+        self.shared.ssh.as_ref().map(|s| s.port)
+    }
+
+    /// OpenSSH-style SHA-256 fingerprint (`SHA256:…`) of the SSH host key all nodes share,
+    /// None when `ssh` is off.
+    pub fn ssh_host_key_fingerprint(&self) -> Option<String> {
+        self.shared.ssh.as_ref().map(|s| s.fingerprint.clone())
+    }
+
+    /// known_hosts lines pinning the host key for every node (`[127.0.1.1]:PORT ssh-ed25519
+    /// AAAA…`, one line each, in node order), None when `ssh` is off.
+    pub fn ssh_known_hosts(&self) -> Option<String> {
+        self.shared.ssh.as_ref().map(|s| s.known_hosts.clone())
     }
 
     /// Fault switches and direct state changes.

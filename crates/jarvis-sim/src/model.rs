@@ -22,6 +22,14 @@ pub(crate) enum RunState {
     Paused,
 }
 
+/// A systemd unit action taken over SSH (`systemctl restart|stop|start`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UnitAction {
+    Restart,
+    Stop,
+    Start,
+}
+
 /// A pending power change of a node (`POST /nodes/{node}/status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PowerOp {
@@ -68,6 +76,10 @@ pub(crate) struct Node {
     pub efi: bool,
     /// Next PID handed to a guest process or a task worker.
     pub next_pid: u32,
+    /// What was done to systemd units over SSH, oldest first: unit, action, Unix time.
+    pub service_log: Vec<(String, UnitAction, i64)>,
+    /// systemd units stopped over SSH (they come back on the next boot).
+    pub stopped_units: Vec<String>,
 }
 
 /// How a guest's load behaves.
@@ -312,6 +324,7 @@ impl Cluster {
         self.set_node_online(i);
         self.nodes[i].uptime_ms = 0;
         self.nodes[i].load = [0.0; 3];
+        self.nodes[i].stopped_units.clear();
         for gi in 0..self.guests.len() {
             if self.guests[gi].node != i {
                 continue;

@@ -4,7 +4,8 @@
 //! address), TLS handshakes, and serving each connection with hyper's HTTP/1.1 server.
 //!
 //! HTTP/1.1 only, like pveproxy — which is also what lets the reason phrase carry PVE's error
-//! text. The shared state every request reaches lives in [`Shared`].
+//! text. The shared state every request reaches lives in [`Shared`]. The accept loop and the
+//! listener bookkeeping ([`Running`]) are shared with the per-node SSH servers (`crate::ssh`).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -29,6 +30,8 @@ use crate::tls::TlsMaterial;
 /// State shared by every connection, the ticker and [`crate::SimControl`].
 pub(crate) struct Shared {
     pub cfg: SimConfig,
+    /// The per-node SSH servers (None when `cfg.ssh` is off).
+    pub ssh: Option<crate::ssh::SshState>,
     pub cluster: Mutex<Cluster>,
     pub faults: Mutex<Faults>,
     pub requests: AtomicU64,
@@ -62,14 +65,25 @@ struct EndpointState {
 /// A listening endpoint's resources, kept here so taking it down is immediate: the listener is
 /// dropped and every open connection shut down before `set_endpoint_down` returns, instead of
 /// whenever the tasks next run.
-struct Running {
-    token: CancellationToken,
-    listener: Arc<Mutex<Option<TcpListener>>>,
-    conns: Arc<Mutex<HashMap<u64, std::net::TcpStream>>>,
+pub(crate) struct Running {
+    pub token: CancellationToken,
+    pub listener: Arc<Mutex<Option<TcpListener>>>,
+    pub conns: Arc<Mutex<HashMap<u64, std::net::TcpStream>>>,
 }
 
 impl Running {
-    fn stop(self) {
+    /// Wraps a listener (registered with the runtime already) with a child token of `parent`.
+    pub fn new(parent: &CancellationToken, listener: TcpListener) -> Self {
+        Self {
+            token: parent.child_token(),
+            listener: Arc::new(Mutex::new(Some(listener))),
+            conns: Arc::default(),
+        }
+    }
+
+    /// Drops the listener (new connections are refused), cuts every open connection and
+    /// cancels the tasks serving them.
+    pub fn stop(self) {
         drop(self.listener.lock().take());
         for (_, conn) in self.conns.lock().drain() {
             let _ = conn.shutdown(std::net::Shutdown::Both);
@@ -129,26 +143,22 @@ impl Shared {
                 hint: "",
             })?
         };
-        let running = Running {
-            token: self.cancel.child_token(),
-            listener: Arc::new(Mutex::new(Some(listener))),
-            conns: Arc::default(),
-        };
-        let task = accept_loop(
-            self.clone(),
-            i,
-            running.listener.clone(),
-            running.conns.clone(),
-            running.token.clone(),
-            crate::http::router(self.clone()),
-        );
+        let running = Running::new(&self.cancel, listener);
+        let router = crate::http::router(self.clone());
+        let shared = self.clone();
+        let task = accept_loop(self.clone(), &running, move |stream, token| {
+            serve_connection(shared.clone(), i, stream, token, router.clone())
+        });
         ep.state.lock().running = Some(running);
         self.tracker.spawn_on(task, &self.runtime);
         Ok(())
     }
 
-    /// Stops every endpoint at once (shutdown).
+    /// Stops every endpoint and SSH server at once (shutdown).
     pub fn stop_all(&self) {
+        if let Some(ssh) = &self.ssh {
+            ssh.stop_all();
+        }
         for ep in &self.endpoints {
             if let Some(r) = ep.state.lock().running.take() {
                 r.stop();
@@ -197,6 +207,7 @@ impl Shared {
 
     /// Re-syncs node endpoints after node online states may have changed.
     pub fn sync_node_endpoints(self: &Arc<Self>) {
+        crate::ssh::sync_listeners(self);
         if self.endpoints.len() < 2 {
             return;
         }
@@ -216,48 +227,55 @@ impl Shared {
     }
 }
 
-async fn accept_loop(
+/// Accepts connections on `running`'s listener until it is dropped or cancelled, and serves
+/// each with `serve` on the tracker, keeping a duplicate socket so `Running::stop` can cut it.
+pub(crate) fn accept_loop<F, Fut>(
     shared: Arc<Shared>,
-    i: usize,
-    listener: Arc<Mutex<Option<TcpListener>>>,
-    conns: Arc<Mutex<HashMap<u64, std::net::TcpStream>>>,
-    token: CancellationToken,
-    router: Router,
-) {
-    let mut next_id = 0u64;
-    loop {
-        let accepted = std::future::poll_fn(|cx| match listener.lock().as_ref() {
-            Some(l) => l.poll_accept(cx).map(Some),
-            None => std::task::Poll::Ready(None),
-        });
-        let stream = tokio::select! {
-            _ = token.cancelled() => break,
-            accepted = accepted => match accepted {
-                None => break,
-                Some(Ok((stream, _))) => stream,
-                Some(Err(e)) => {
-                    tracing::debug!(error = %e, "simulator accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                    continue;
-                }
-            },
-        };
-        // Keep a duplicate of the socket so the endpoint can cut it synchronously.
-        let Ok(std_stream) = stream.into_std() else { continue };
-        let Ok(dup) = std_stream.try_clone() else { continue };
-        let Ok(stream) = TcpStream::from_std(std_stream) else { continue };
-        next_id += 1;
-        let id = next_id;
-        conns.lock().insert(id, dup);
-        let conns = conns.clone();
-        let (shared2, conn_token, router) = (shared.clone(), token.clone(), router.clone());
-        shared.tracker.spawn(async move {
-            serve_connection(shared2, i, stream, conn_token, router).await;
-            conns.lock().remove(&id);
-        });
+    running: &Running,
+    serve: F,
+) -> impl Future<Output = ()> + Send + 'static
+where
+    F: Fn(TcpStream, CancellationToken) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (listener, conns, token) =
+        (running.listener.clone(), running.conns.clone(), running.token.clone());
+    async move {
+        let mut next_id = 0u64;
+        loop {
+            let accepted = std::future::poll_fn(|cx| match listener.lock().as_ref() {
+                Some(l) => l.poll_accept(cx).map(Some),
+                None => std::task::Poll::Ready(None),
+            });
+            let stream = tokio::select! {
+                _ = token.cancelled() => break,
+                accepted = accepted => match accepted {
+                    None => break,
+                    Some(Ok((stream, _))) => stream,
+                    Some(Err(e)) => {
+                        tracing::debug!(error = %e, "simulator accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                        continue;
+                    }
+                },
+            };
+            // Keep a duplicate of the socket so the endpoint can cut it synchronously.
+            let Ok(std_stream) = stream.into_std() else { continue };
+            let Ok(dup) = std_stream.try_clone() else { continue };
+            let Ok(stream) = TcpStream::from_std(std_stream) else { continue };
+            next_id += 1;
+            let id = next_id;
+            conns.lock().insert(id, dup);
+            let conns = conns.clone();
+            let conn = serve(stream, token.clone());
+            shared.tracker.spawn(async move {
+                conn.await;
+                conns.lock().remove(&id);
+            });
+        }
+        // The listener is dropped by whoever took it out of the slot (or here, on shutdown).
+        drop(listener.lock().take());
     }
-    // The listener is dropped by whoever took it out of the slot (or here, on shutdown).
-    drop(listener.lock().take());
 }
 
 async fn serve_connection(

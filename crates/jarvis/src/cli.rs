@@ -25,6 +25,11 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run the server against a built-in simulated cluster, with generated credentials.
     Demo(DemoArgs),
+    /// Serve the tools over MCP on stdin/stdout (for Claude Desktop / Claude Code).
+    ///
+    /// Takes the same settings as `serve`; share its DB_PATH so confirmations created here
+    /// appear in the dashboard (and are approved there) and the kill switch applies here too.
+    Mcp(ServeArgs),
     /// Check that the configured PVE cluster and database are reachable, and say how to fix what is not.
     Doctor(ServeArgs),
     /// Ask a running server whether it is healthy (for container HEALTHCHECK); exit 0 when it is.
@@ -71,9 +76,28 @@ pub struct CommonArgs {
     /// Log format: `text` or `json`.
     #[arg(long, env = "LOG_FORMAT", default_value = "text")]
     pub log_format: String,
+    /// VMIDs no tool may act on, comma-separated (no override unlocks them).
+    #[arg(long, env = "PROTECTED_VMIDS", default_value = "")]
+    pub protected_vmids: String,
+    /// Nodes no tool may act on, comma-separated.
+    #[arg(long, env = "PROTECTED_NODES", default_value = "")]
+    pub protected_nodes: String,
+    /// systemd services no tool may restart, comma-separated.
+    #[arg(long, env = "PROTECTED_SERVICES", default_value = "")]
+    pub protected_services: String,
+    /// Override passkey for `/api/auth/elevate` (unset disables elevation).
+    #[arg(long, env = "JARVIS_OVERRIDE_KEY", hide_env_values = true)]
+    pub override_key: Option<String>,
+    /// Seconds between temperature readings over SSH (0 disables).
+    #[arg(long, env = "TEMPERATURE_INTERVAL", default_value_t = 30)]
+    pub temperature_interval_secs: u64,
+    /// Host names accepted by the MCP endpoint `/mcp`, comma-separated (DNS-rebinding guard);
+    /// loopback names are always accepted.
+    #[arg(long, env = "JARVIS_MCP_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub mcp_allowed_hosts: Vec<String>,
 }
 
-/// Settings of `serve` (and `doctor`).
+/// Settings of `serve` (and `mcp`, `doctor`).
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Shared settings.
@@ -100,6 +124,22 @@ pub struct ServeArgs {
     /// Also fail over to the node addresses the cluster reports (same scheme and port).
     #[arg(long, env = "PVE_DISCOVER_ENDPOINTS", default_value_t = true, action = clap::ArgAction::Set)]
     pub pve_discover_endpoints: bool,
+    /// Private key for SSH to the nodes (OpenSSH format); SSH features are off when unset.
+    #[arg(long, env = "SSH_KEY_PATH")]
+    pub ssh_key_path: Option<PathBuf>,
+    /// Passphrase of the SSH key.
+    #[arg(long, env = "SSH_KEY_PASSPHRASE", hide_env_values = true)]
+    pub ssh_key_passphrase: Option<String>,
+    /// Remote user for SSH.
+    #[arg(long, env = "SSH_USER", default_value = "root")]
+    pub ssh_user: String,
+    /// sshd port on the nodes.
+    #[arg(long, env = "SSH_PORT", default_value_t = 22)]
+    pub ssh_port: u16,
+    /// OpenSSH known_hosts file to verify node host keys; unset = pin each key on first use
+    /// (recorded next to the database).
+    #[arg(long, env = "SSH_KNOWN_HOSTS")]
+    pub ssh_known_hosts: Option<PathBuf>,
 }
 
 /// Settings of `demo`.

@@ -10,7 +10,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use jarvis_domain::safety::Protected;
 use jarvis_proxmox::{PveConfig, TlsMode};
+use jarvis_ssh::{HostKeyPolicy, SshConfig};
 
 use crate::cli::{CommonArgs, DemoArgs, ServeArgs};
 
@@ -54,6 +56,32 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// `true` for `jarvis demo`: shown in health and the UI.
     pub demo: bool,
+    /// Protected resources and the override passkey.
+    pub safety: SafetyConfig,
+    /// SSH to the nodes; `None` when not configured (SSH tools and the terminal are then off).
+    pub ssh: Option<SshSettings>,
+    /// Time between temperature readings; `None` disables them.
+    pub temperature_interval: Option<Duration>,
+    /// Extra host names `/mcp` accepts (loopback always).
+    pub mcp_allowed_hosts: Vec<String>,
+}
+
+/// Safety settings.
+#[derive(Debug, Clone, Default)]
+pub struct SafetyConfig {
+    /// Resources no tool may act on.
+    pub protected: Protected,
+    /// The override passkey (`JARVIS_OVERRIDE_KEY`).
+    pub override_key: Option<Secret<String>>,
+}
+
+/// SSH settings.
+#[derive(Debug, Clone)]
+pub struct SshSettings {
+    /// Client settings for the pool.
+    pub client: SshConfig,
+    /// sshd port on the nodes.
+    pub port: u16,
 }
 
 /// Login and session settings.
@@ -118,7 +146,7 @@ fn check_common(
     c: &CommonArgs,
     env: EnvLookup<'_>,
     problems: &mut Vec<String>,
-) -> (Option<String>, Option<PasswordSource>) {
+) -> (Option<String>, Option<PasswordSource>, SafetyConfig) {
     if c.poll_interval_secs == 0 {
         problems.push("CLUSTER_POLL_INTERVAL must be at least 1 second".into());
     }
@@ -163,14 +191,25 @@ fn check_common(
         }
         (None, None) => None,
     };
-    (jwt, password)
+    let protected =
+        Protected::from_lists(&c.protected_vmids, &c.protected_nodes, &c.protected_services)
+            .unwrap_or_else(|e| {
+                problems.push(format!("PROTECTED_*: {e}"));
+                Protected::default()
+            });
+    let override_key = secret_or_file("JARVIS_OVERRIDE_KEY", c.override_key.clone(), env, problems);
+    if override_key.as_ref().is_some_and(|k| k.chars().count() < 8) {
+        problems.push("JARVIS_OVERRIDE_KEY must be at least 8 characters".into());
+    }
+    let safety = SafetyConfig { protected, override_key: override_key.map(Secret::new) };
+    (jwt, password, safety)
 }
 
 impl Config {
     /// Builds the `serve` configuration; every problem is reported at once.
     pub fn from_serve(args: &ServeArgs, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();
-        let (jwt, password) = check_common(&args.common, env, &mut problems);
+        let (jwt, password, safety) = check_common(&args.common, env, &mut problems);
         if jwt.is_none() {
             problems.push("JWT_SECRET is required (at least 32 random characters)".into());
         }
@@ -178,6 +217,7 @@ impl Config {
             problems.push("JARVIS_PASSWORD or JARVIS_PASSWORD_HASH is required".into());
         }
         let pve = pve_from_args(args, env, &mut problems);
+        let ssh = ssh_from_args(args, env, &mut problems);
         if !problems.is_empty() {
             return Err(ConfigError(problems));
         }
@@ -186,7 +226,19 @@ impl Config {
         };
         let c = &args.common;
         let db_path = c.db_path.clone().unwrap_or_else(|| PathBuf::from("data/jarvis.db"));
-        Ok(assemble(c, Ipv4Addr::UNSPECIFIED, db_path, jwt, password, pve, false))
+        let ssh = ssh.map(|mut s| {
+            if let HostKeyPolicy::TrustOnFirstUse(p) = &mut s.client.host_keys
+                && p.as_os_str().is_empty()
+            {
+                // Pins live next to the database, with the rest of Jarvis's state.
+                *p = db_path.with_file_name("ssh_host_pins.json");
+            }
+            s
+        });
+        let mut config = assemble(c, Ipv4Addr::UNSPECIFIED, db_path, jwt, password, pve, false);
+        config.safety = safety;
+        config.ssh = ssh;
+        Ok(config)
     }
 
     /// Builds the `demo` configuration around a running simulator: whatever the operator did not
@@ -198,7 +250,7 @@ impl Config {
         pve: PveConfig,
     ) -> Result<(Config, Option<String>), ConfigError> {
         let mut problems = Vec::new();
-        let (jwt, password) = check_common(&args.common, env, &mut problems);
+        let (jwt, password, safety) = check_common(&args.common, env, &mut problems);
         if !problems.is_empty() {
             return Err(ConfigError(problems));
         }
@@ -216,7 +268,9 @@ impl Config {
                 .join("jarvis.db")
         });
         let jwt = jwt.unwrap_or_else(random_secret);
-        Ok((assemble(c, Ipv4Addr::LOCALHOST, db_path, jwt, password, pve, true), generated))
+        let mut config = assemble(c, Ipv4Addr::LOCALHOST, db_path, jwt, password, pve, true);
+        config.safety = safety;
+        Ok((config, generated))
     }
 }
 
@@ -243,7 +297,33 @@ fn assemble(
         trust_proxy: c.trust_proxy,
         max_body_bytes: c.max_body_bytes,
         demo,
+        safety: SafetyConfig::default(),
+        ssh: None,
+        temperature_interval: (c.temperature_interval_secs > 0)
+            .then(|| Duration::from_secs(c.temperature_interval_secs)),
+        mcp_allowed_hosts: c.mcp_allowed_hosts.iter().map(|h| h.trim().to_string()).filter(|h| !h.is_empty()).collect(),
     }
+}
+
+fn ssh_from_args(args: &ServeArgs, env: EnvLookup<'_>, problems: &mut Vec<String>) -> Option<SshSettings> {
+    let key = args.ssh_key_path.clone()?;
+    if !key.is_file() {
+        problems.push(format!("SSH_KEY_PATH: {} is not a readable file", key.display()));
+        return None;
+    }
+    let host_keys = match &args.ssh_known_hosts {
+        Some(path) if !path.is_file() => {
+            problems.push(format!("SSH_KNOWN_HOSTS: {} is not a readable file", path.display()));
+            return None;
+        }
+        Some(path) => HostKeyPolicy::KnownHosts(path.clone()),
+        // Filled in next to the database by the caller.
+        None => HostKeyPolicy::TrustOnFirstUse(PathBuf::new()),
+    };
+    let mut client = SshConfig::new(key, host_keys);
+    client.user = args.ssh_user.clone();
+    client.key_passphrase = secret_or_file("SSH_KEY_PASSPHRASE", args.ssh_key_passphrase.clone(), env, problems);
+    Some(SshSettings { client, port: args.ssh_port })
 }
 
 fn pve_from_args(

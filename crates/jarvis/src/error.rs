@@ -143,6 +143,27 @@ where
     }
 }
 
+/// `Query<T>` whose rejections use our error shape (unknown or ill-typed parameters → 400).
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| ApiQuery(v))
+            .map_err(|r| AppError::bad_request("invalid_query", r.body_text()))
+    }
+}
+
 /// Fallback for unknown `/api` routes: JSON 404 rather than the SPA page.
 pub async fn api_not_found() -> AppError {
     AppError::not_found("no such API route")

@@ -8,9 +8,14 @@
 //! - [`config`] — the one typed, validated [`config::Config`]; secrets print as `***`.
 //! - [`db`] — SQLite (WAL, pool, versioned migrations).
 //! - [`auth`] — password login, session tokens, revocation, failed-login rate limit.
-//! - [`cluster`] — the one in-memory cluster state and the poller that fills it.
+//! - [`cluster`] — the one in-memory cluster state, the poller and the temperature reader.
+//! - [`tools`] — the one tool pipeline (parse → safety → execute → audit) and the executors.
+//! - [`guard`] — kill switch, elevation, protected resources.
+//! - [`bus`], [`events`] — the event bus and activity events.
+//! - [`ssh`] — node name → address resolution over `jarvis-ssh`.
+//! - [`mcp`] — the tools over MCP: streamable HTTP at `/mcp` and `jarvis mcp` on stdio.
 //! - [`api`] — REST routes (`api/router.rs` is the only list of routes) and OpenAPI.
-//! - [`realtime`] — Socket.IO namespaces and the pusher of cluster changes.
+//! - [`realtime`] — Socket.IO namespaces (`/cluster`, `/events`, `/terminal`) and pushers.
 //! - [`web`] — the embedded React UI.
 //! - [`commands`] — the `demo`, `doctor`, `healthcheck`, `hash-password` and `migrate` commands.
 //!
@@ -19,15 +24,21 @@
 
 pub mod api;
 pub mod auth;
+pub mod bus;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod events;
+pub mod guard;
+pub mod mcp;
 pub mod metrics;
 pub mod realtime;
+pub mod ssh;
 pub mod state;
+pub mod tools;
 pub mod web;
 
 use std::future::Future;
@@ -50,6 +61,101 @@ use crate::state::AppState;
 /// How long shutdown waits for background components before giving up on them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
+/// The stateful core `serve` and `jarvis mcp` share: database, auth, cluster state and its
+/// poller, SSH, guard, event bus and the one tool pipeline, with the supervisor (cancellation
+/// token + task tracker) of the background components it started.
+pub struct Core {
+    /// The handles every handler and component shares.
+    pub state: AppState,
+    /// Cancelled at shutdown; every background component watches it.
+    pub cancel: CancellationToken,
+    /// Background components, waited for at shutdown.
+    pub tracker: TaskTracker,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core").field("state", &self.state).finish_non_exhaustive()
+    }
+}
+
+impl Core {
+    /// Stops the background components (waiting at most [`SHUTDOWN_GRACE`]) and checkpoints and
+    /// closes the database.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        self.cancel.cancel();
+        self.tracker.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.tracker.wait()).await.is_err() {
+            tracing::warn!("some components did not stop within {SHUTDOWN_GRACE:?}");
+        }
+        self.state.db.close().await?;
+        Ok(())
+    }
+}
+
+/// Opens the database and builds the core, starting the cluster poller.
+pub async fn build_core(config: Config, pve: Arc<dyn ProxmoxApi>) -> anyhow::Result<Core> {
+    let started = Instant::now();
+    let db = Db::open(&config.db_path).await?;
+    let cluster = ClusterState::new();
+    let metrics = Metrics::default();
+
+    // The supervisor: every background component gets the same cancellation token, and the
+    // tracker lets shutdown wait for all of them before the database closes. The poller starts
+    // first so the first cluster read overlaps the (deliberately slow) password hashing below.
+    let cancel = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    let poller = Poller {
+        api: pve.clone(),
+        state: cluster.clone(),
+        metrics: metrics.clone(),
+        interval: config.poll_interval,
+    };
+    tracker.spawn(poller.run(cancel.clone()));
+
+    let rest = async {
+        let ssh = match &config.ssh {
+            Some(s) => Some(ssh::Ssh::new(Arc::new(jarvis_ssh::SshPool::new(s.client.clone())?), s.port, cluster.clone())),
+            None => None,
+        };
+        let auth = AuthService::new(&config.auth, db.clone()).await?;
+        let guard = Arc::new(
+            guard::Guard::load(db.clone(), config.safety.protected.clone(), config.safety.override_key.clone()).await?,
+        );
+        anyhow::Ok((ssh, auth, guard))
+    };
+    let (ssh, auth, guard) = match rest.await {
+        Ok(parts) => parts,
+        Err(e) => {
+            cancel.cancel();
+            return Err(e);
+        }
+    };
+    let bus = bus::Bus::default();
+    let tools = tools::Pipeline {
+        db: db.clone(),
+        guard: guard.clone(),
+        cluster: cluster.clone(),
+        pve: pve.clone(),
+        ssh: ssh.clone(),
+        bus: bus.clone(),
+    };
+    let state = AppState {
+        config: Arc::new(config),
+        db,
+        auth,
+        cluster,
+        metrics,
+        pve,
+        started,
+        guard,
+        bus,
+        tools,
+        ssh,
+    };
+    Ok(Core { state, cancel, tracker })
+}
+
 /// Runs the server on `listener` until `shutdown` resolves, then drains sockets, stops the
 /// pollers, waits for in-flight work and checkpoints the database.
 pub async fn run(
@@ -58,34 +164,20 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let db = Db::open(&config.db_path).await?;
-    let auth = AuthService::new(&config.auth, db.clone()).await?;
-    let state = AppState {
-        config: Arc::new(config),
-        db: db.clone(),
-        auth,
-        cluster: ClusterState::new(),
-        metrics: Metrics::default(),
-        pve: pve.clone(),
-        started,
-    };
+    let core = build_core(config, pve).await?;
+    let (state, cancel, tracker) = (core.state.clone(), core.cancel.clone(), &core.tracker);
+
+    if let (Some(ssh), Some(interval)) = (&state.ssh, state.config.temperature_interval) {
+        tracker.spawn(cluster::temperatures::run(ssh.clone(), state.cluster.clone(), interval, cancel.clone()));
+    }
 
     let (socket_layer, io) = realtime::layer(state.clone());
-    let app = api::router(state.clone(), socket_layer);
+    // MCP (streamable HTTP at /mcp) shares the shutdown token so in-flight MCP work stops with
+    // everything else.
+    let app = api::router(state.clone(), socket_layer, cancel.clone());
 
-    // The supervisor: every background component gets the same cancellation token, and the
-    // tracker lets shutdown wait for all of them before the database closes.
-    let cancel = CancellationToken::new();
-    let tracker = TaskTracker::new();
-    let poller = Poller {
-        api: pve,
-        state: state.cluster.clone(),
-        metrics: state.metrics.clone(),
-        interval: state.config.poll_interval,
-    };
-    tracker.spawn(poller.run(cancel.clone()));
     tracker.spawn(realtime::push_cluster_changes(io.clone(), state.clone(), cancel.clone()));
+    tracker.spawn(realtime::push_events(io.clone(), state.clone(), cancel.clone()));
     tracker.spawn(realtime::sweep_expired_sockets(
         io.clone(),
         state.clone(),
@@ -106,16 +198,12 @@ pub async fn run(
             io.close().await;
         }
     };
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(stop)
-        .await?;
-
-    cancel.cancel();
-    tracker.close();
-    if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait()).await.is_err() {
-        tracing::warn!("some components did not stop within {SHUTDOWN_GRACE:?}");
-    }
-    db.close().await?;
+        .await;
+    drop(state);
+    core.shutdown().await?;
+    served?;
     tracing::info!("shutdown complete");
     Ok(())
 }

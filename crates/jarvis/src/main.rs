@@ -10,7 +10,7 @@ use jarvis::config::Config;
 fn init_tracing(json: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    // Logs go to stderr: stdout is reserved for command output (and, later, MCP over stdio).
+    // Logs go to stderr: stdout is reserved for command output and for MCP over stdio.
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
         builder.json().init();
@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
     let json_logs = match &cli.command {
-        Command::Serve(a) | Command::Doctor(a) => a.common.log_format == "json",
+        Command::Serve(a) | Command::Mcp(a) | Command::Doctor(a) => a.common.log_format == "json",
         Command::Demo(a) => a.common.log_format == "json",
         _ => false,
     };
@@ -38,7 +38,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(dispatch(cli.command)) {
+    let result = runtime.block_on(dispatch(cli.command));
+    // Don't let a blocking read of stdin (`jarvis mcp` attached to a terminal) hold up the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -58,6 +61,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             let client = jarvis::pve_client(&config)?;
             jarvis::run(config, client, listener, jarvis::shutdown_signal()).await?;
         }
+        // stdout is the JSON-RPC stream here: logs already go to stderr (`init_tracing`).
+        Command::Mcp(args) => jarvis::mcp::stdio::run(&args).await?,
         Command::Demo(args) => jarvis::commands::demo::run(args).await?,
         Command::Doctor(args) => {
             if !jarvis::commands::doctor::run(&args).await {

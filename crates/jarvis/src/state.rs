@@ -6,10 +6,14 @@ use std::time::Instant;
 use jarvis_proxmox::ProxmoxApi;
 
 use crate::auth::AuthService;
+use crate::bus::Bus;
 use crate::cluster::ClusterState;
 use crate::config::Config;
 use crate::db::Db;
+use crate::guard::Guard;
 use crate::metrics::Metrics;
+use crate::ssh::Ssh;
+use crate::tools::Pipeline;
 
 /// Shared application state.
 #[derive(Clone)]
@@ -28,6 +32,14 @@ pub struct AppState {
     pub pve: Arc<dyn ProxmoxApi>,
     /// Process start, for uptime.
     pub started: Instant,
+    /// Kill switch, elevation, protected resources.
+    pub guard: Arc<Guard>,
+    /// The event bus.
+    pub bus: Bus,
+    /// The one tool pipeline.
+    pub tools: Pipeline,
+    /// SSH to the nodes, when configured.
+    pub ssh: Option<Ssh>,
 }
 
 impl std::fmt::Debug for AppState {

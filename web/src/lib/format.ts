@@ -129,3 +129,13 @@ export function primaryTemperature(
   const [zone, celsius] = pool.reduce((best, cur) => (cur[1] > best[1] ? cur : best));
   return { zone, celsius };
 }
+
+/** Time left until a deadline: `4:59`, `1:02:03`, `0:00` once past. */
+export function formatCountdown(ms: number): string {
+  if (!Number.isFinite(ms) || ms <= 0) return "0:00";
+  const total = Math.ceil(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  return h > 0 ? `${h}:${pad2(m)}:${pad2(s)}` : `${m}:${pad2(s)}`;
+}

@@ -1,4 +1,5 @@
 /** Small builders for wire objects, so tests state only what they care about. */
+import type { Confirmation } from "../lib/types/actions";
 import type { ClusterSnapshot, Node, Quorum, Storage, Vm } from "../types/cluster";
 
 export const GiB = 1024 ** 3;
@@ -73,4 +74,23 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
     status,
     headers: { "Content-Type": "application/json", ...headers },
   });
+}
+
+/** A pending confirmation as the server sends it (expires `inMs` from `now`). */
+export function confirmation(
+  id: string,
+  over: Partial<Confirmation> = {},
+  inMs = 5 * 60_000,
+  now = Date.now(),
+): Confirmation {
+  return {
+    id,
+    tool: "stop_vm",
+    args: { node: "pve1", vmid: 100 },
+    summary: "Stop VM 100 (guest-100) on node pve1",
+    tier: "red",
+    expiresAt: new Date(now + inMs).toISOString(),
+    createdAt: new Date(now).toISOString(),
+    ...over,
+  };
 }

@@ -1,7 +1,8 @@
 //! Integration tests: a real simulator on a loopback port, called over real HTTP(S).
 //!
 //! Wire shapes are compared against the recorded PVE responses in `shared/fixtures/pve/`
-//! (key sets and JSON types), behaviour against what real PVE does.
+//! (key sets and JSON types), behaviour against what real PVE does. The per-node SSH servers
+//! are tested with russh's client side (and OpenSSH's `ssh` where installed).
 
 mod behaviour;
 mod common;
@@ -9,4 +10,7 @@ mod control_http;
 mod faults;
 mod scale;
 mod shapes;
+mod ssh;
+mod ssh_client;
+mod ssh_pty;
 mod tls;

@@ -111,6 +111,72 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `POST /api/auth/elevate` body.
+#[derive(Debug, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct ElevateRequest {
+    /// The override passkey (`JARVIS_OVERRIDE_KEY`).
+    pub passkey: String,
+}
+
+/// `POST /api/auth/elevate` response.
+#[derive(Debug, Serialize, TS, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ElevateResponse {
+    /// When the elevation of this session ends.
+    #[ts(type = "string")]
+    pub elevated_until: DateTime<Utc>,
+}
+
+/// Elevates this session for five minutes with the override passkey: BLACK tools become
+/// confirmable; RED still confirms; protected resources stay protected. Audited either way;
+/// the passkey itself is never logged or stored.
+#[utoipa::path(post, path = "/api/auth/elevate", tag = "auth", security(("bearer" = [])),
+    request_body = ElevateRequest,
+    responses((status = 200, body = ElevateResponse), (status = 403, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+pub async fn elevate(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Operator(claims): Operator,
+    ApiJson(req): ApiJson<ElevateRequest>,
+) -> Result<Json<ElevateResponse>, AppError> {
+    let ip = client_ip(peer, &headers, state.config.trust_proxy);
+    let limiter = &state.auth.elevate_limiter;
+    if let Err(retry) = limiter.check(ip, Instant::now()) {
+        return Err(AppError::rate_limited(retry.as_secs_f64().ceil() as u64));
+    }
+    limiter.record_failure(ip, Instant::now());
+    let granted = state.guard.elevate(&claims.jti, &req.passkey);
+    let audit = crate::db::audit::NewAudit {
+        actor: "operator".into(),
+        source: "api".into(),
+        tool: None,
+        args: None,
+        tier: None,
+        decision: "elevate".into(),
+        outcome: if granted.is_some() { "success" } else { "denied" }.into(),
+        detail: None,
+    };
+    state.db.append_audit(audit).await.map_err(AppError::internal)?;
+    match granted {
+        Some(until) => {
+            limiter.record_success(ip);
+            tracing::warn!("session elevated with the override passkey");
+            Ok(Json(ElevateResponse { elevated_until: until }))
+        }
+        None if !state.guard.override_configured() => Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "no override passkey is configured (JARVIS_OVERRIDE_KEY)",
+        )),
+        None => Err(AppError::new(StatusCode::FORBIDDEN, "forbidden", "wrong passkey")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

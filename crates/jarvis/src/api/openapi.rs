@@ -5,15 +5,19 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, cluster, health};
+use super::{audit, auth, cluster, health, monitor, tools};
 
 /// The API document.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Jarvis API", description = "Self-hosted AI command center for Proxmox VE"),
-    paths(auth::login, auth::logout, cluster::get_cluster, health::health),
+    paths(
+        auth::login, auth::logout, auth::elevate, cluster::get_cluster, health::health,
+        tools::list, tools::execute, tools::pending, tools::decide,
+        monitor::status, monitor::set_kill_switch, monitor::events, audit::list, audit::verify
+    ),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "cluster"), (name = "meta"))
+    tags((name = "auth"), (name = "cluster"), (name = "tools"), (name = "monitor"), (name = "audit"), (name = "meta"))
 )]
 pub struct ApiDoc;
 

@@ -9,14 +9,15 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, post, put};
 use socketioxide::layer::SocketIoLayer;
+use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{auth, cluster, health, openapi};
+use super::{audit, auth, cluster, health, monitor, openapi, tools};
 use crate::error::{AppError, api_not_found, panic_response};
 use crate::state::AppState;
 use crate::web;
@@ -33,15 +34,25 @@ async fn method_not_allowed() -> AppError {
     )
 }
 
-/// Builds the whole HTTP application.
-pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
+/// Builds the whole HTTP application. `mcp_cancel` stops in-flight `/mcp` work at shutdown.
+pub fn router(state: AppState, socket_layer: SocketIoLayer, mcp_cancel: CancellationToken) -> Router {
     let max_body = state.config.max_body_bytes;
     let api = Router::new()
         .route("/api/health", get(health::health))
         .route("/api/openapi.json", get(openapi::openapi_json))
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
+        .route("/api/auth/elevate", post(auth::elevate))
         .route("/api/cluster", get(cluster::get_cluster))
+        .route("/api/tools", get(tools::list))
+        .route("/api/tools/execute", post(tools::execute))
+        .route("/api/confirmations", get(tools::pending))
+        .route("/api/confirmations/{id}", post(tools::decide))
+        .route("/api/monitor/status", get(monitor::status))
+        .route("/api/monitor/killswitch", put(monitor::set_kill_switch))
+        .route("/api/events", get(monitor::events))
+        .route("/api/audit", get(audit::list))
+        .route("/api/audit/verify", get(audit::verify))
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
         .method_not_allowed_fallback(method_not_allowed)
@@ -55,6 +66,8 @@ pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
     };
     Router::new()
         .merge(api)
+        // MCP over streamable HTTP: its own bearer check in front of rmcp (see `mcp::http`).
+        .merge(crate::mcp::mcp_router(state.clone(), mcp_cancel))
         .route("/metrics", get(health::metrics))
         .fallback(web::serve)
         .layer(DefaultBodyLimit::max(max_body))

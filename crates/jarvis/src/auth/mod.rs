@@ -73,6 +73,8 @@ pub struct AuthService {
     db: Db,
     /// Failed-login limiter, keyed by client IP.
     pub limiter: ratelimit::LoginLimiter,
+    /// Failed-elevation limiter, keyed by client IP.
+    pub elevate_limiter: ratelimit::LoginLimiter,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -117,6 +119,7 @@ impl AuthService {
             revoked: RwLock::new(revoked),
             db,
             limiter: ratelimit::LoginLimiter::new(5, Duration::from_secs(60)),
+            elevate_limiter: ratelimit::LoginLimiter::new(5, Duration::from_secs(60)),
         }))
     }
 

@@ -5,6 +5,7 @@
 
 mod poller;
 mod state;
+pub mod temperatures;
 
 pub use poller::{Poller, apply_poll};
 pub use state::ClusterState;

@@ -81,14 +81,17 @@ impl Poller {
             self.metrics.pve_errors.inc();
             tracing::warn!(error = %e, "cluster poll failed; keeping the last data, marked stale");
         }
-        let previous = self.state.snapshot();
-        let next = apply_poll(&previous, result, Utc::now(), self.api.current_endpoint());
-        self.metrics.cluster_nodes.set(next.nodes.len() as i64);
-        self.metrics.cluster_guests.set(next.vms.len() as i64);
-        if previous.freshness.stale && !next.freshness.stale && previous.updated_at.is_some() {
-            tracing::info!("cluster poll recovered");
-        }
-        self.state.publish(next);
+        let endpoint = self.api.current_endpoint();
+        self.state.update(|previous| {
+            let next = apply_poll(previous, result, Utc::now(), endpoint);
+            if previous.freshness.stale && !next.freshness.stale && previous.updated_at.is_some() {
+                tracing::info!("cluster poll recovered");
+            }
+            next
+        });
+        let snap = self.state.snapshot();
+        self.metrics.cluster_nodes.set(snap.nodes.len() as i64);
+        self.metrics.cluster_guests.set(snap.vms.len() as i64);
     }
 
     /// Polls until `cancel` fires. The first poll runs immediately so the dashboard fills within

@@ -40,11 +40,19 @@ impl ClusterState {
 
     /// Publishes a new snapshot (only when it differs, so subscribers wake only on change).
     pub fn publish(&self, snapshot: ClusterSnapshot) {
+        self.update(|_| snapshot);
+    }
+
+    /// Atomically derives the next snapshot from the current one. The poller and the
+    /// temperature reader both write; doing read-modify-write under the channel's lock means
+    /// neither can overwrite the other's newer data. `f` must be quick and do no IO.
+    pub fn update(&self, f: impl FnOnce(&ClusterSnapshot) -> ClusterSnapshot) {
         self.tx.send_if_modified(|current| {
-            if **current == snapshot {
+            let next = f(current);
+            if **current == next {
                 false
             } else {
-                *current = Arc::new(snapshot);
+                *current = Arc::new(next);
                 true
             }
         });

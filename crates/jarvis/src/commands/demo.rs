@@ -10,15 +10,23 @@ use std::time::Duration;
 use jarvis_proxmox::{PveConfig, TlsMode};
 use jarvis_sim::{SimConfig, SimServer};
 
+use jarvis_ssh::{HostKeyPolicy, SshConfig};
+
 use crate::cli::DemoArgs;
-use crate::config::Config;
+use crate::config::{Config, SshSettings};
 
 /// Runs the demo until SIGINT/SIGTERM.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let token_id = args.pve_token_id.clone().unwrap_or_else(|| "root@pam!jarvis".to_string());
     let token_secret =
         args.pve_token_secret.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    // SSH for the simulated nodes: a throwaway client key the simulator accepts, and the
+    // simulator's host keys pinned through a known_hosts file, exactly like production.
+    let ssh_dir = std::env::temp_dir().join(format!("jarvis-demo-ssh-{}", uuid::Uuid::new_v4().simple()));
+    let (key_path, public_key) = demo_ssh_key(&ssh_dir)?;
     let sim = SimServer::start(SimConfig {
+        ssh: true,
+        ssh_authorized_keys: vec![public_key],
         nodes: args.sim_nodes.max(1),
         guests: args.sim_guests,
         port: args.sim_port,
@@ -35,7 +43,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     // The simulator's node addresses are not listening in the demo; stay on the one endpoint.
     pve.discover_endpoints = false;
     let env = |k: &str| std::env::var(k).ok();
-    let (config, generated_password) = Config::for_demo(&args, &env, pve)?;
+    let (mut config, generated_password) = Config::for_demo(&args, &env, pve)?;
+    if let (Some(port), Some(known_hosts)) = (sim.ssh_port(), sim.ssh_known_hosts()) {
+        let known_hosts_path = ssh_dir.join("known_hosts");
+        std::fs::write(&known_hosts_path, known_hosts)?;
+        config.ssh = Some(SshSettings {
+            client: SshConfig::new(&key_path, HostKeyPolicy::KnownHosts(known_hosts_path)),
+            port,
+        });
+    }
     let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
         anyhow::anyhow!("cannot listen on {}: {e} (set PORT to another port)", config.listen)
     })?;
@@ -71,5 +87,27 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     if let Some(dir) = throwaway_dir {
         let _ = std::fs::remove_dir_all(dir);
     }
+    let _ = std::fs::remove_dir_all(&ssh_dir);
     result
+}
+
+/// Writes a fresh ed25519 key pair for the demo (private key mode 0600) and returns its path and
+/// the public key line for the simulator's authorized keys.
+pub fn demo_ssh_key(dir: &Path) -> anyhow::Result<(std::path::PathBuf, String)> {
+    use rand::Rng;
+    use russh::keys::ssh_key::LineEnding;
+    use russh::keys::ssh_key::private::{Ed25519Keypair, PrivateKey};
+    std::fs::create_dir_all(dir)?;
+    let seed: [u8; 32] = rand::rng().random();
+    let key = PrivateKey::from(Ed25519Keypair::from_seed(&seed));
+    let path = dir.join("id_ed25519");
+    let pem = key.to_openssh(LineEnding::LF).map_err(|e| anyhow::anyhow!("demo SSH key: {e}"))?;
+    std::fs::write(&path, pem.as_bytes())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    let public = key.public_key().to_openssh().map_err(|e| anyhow::anyhow!("demo SSH key: {e}"))?;
+    Ok((path, public))
 }

@@ -14,6 +14,61 @@ const STEPS: &[M<'static>] = &[
         ) STRICT;
         CREATE INDEX revoked_tokens_expiry ON revoked_tokens(expires_at);",
     ),
+    // 2: the safety pipeline's state. Operator settings (kill switch) survive restarts;
+    // confirmations are server-side records (single use, bound to tool + args digest); the audit
+    // log is hash-chained; events feed the activity feed and the `get_events` tool.
+    M::up(
+        "CREATE TABLE settings (
+            key        TEXT PRIMARY KEY NOT NULL,
+            value      TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+        CREATE TABLE confirmations (
+            id          TEXT PRIMARY KEY NOT NULL,
+            tool        TEXT NOT NULL,
+            args        TEXT NOT NULL,
+            args_digest TEXT NOT NULL,
+            summary     TEXT NOT NULL,
+            tier        TEXT NOT NULL,
+            actor       TEXT NOT NULL,
+            source      TEXT NOT NULL,
+            created_at  TEXT NOT NULL,
+            expires_at  TEXT NOT NULL,
+            status      TEXT NOT NULL CHECK (status IN
+                          ('pending', 'approved', 'denied', 'expired', 'executed', 'failed')),
+            decided_at  TEXT,
+            result      TEXT
+        ) STRICT;
+        CREATE INDEX confirmations_status ON confirmations(status, expires_at);
+        CREATE TABLE audit_log (
+            id        INTEGER PRIMARY KEY,
+            at        TEXT NOT NULL,
+            actor     TEXT NOT NULL,
+            source    TEXT NOT NULL,
+            tool      TEXT,
+            args      TEXT,
+            tier      TEXT,
+            decision  TEXT NOT NULL,
+            outcome   TEXT NOT NULL,
+            detail    TEXT,
+            prev_hash TEXT NOT NULL,
+            hash      TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX audit_log_at ON audit_log(at);
+        CREATE TABLE events (
+            id              TEXT PRIMARY KEY NOT NULL,
+            type            TEXT NOT NULL,
+            severity        TEXT NOT NULL,
+            title           TEXT NOT NULL,
+            message         TEXT NOT NULL,
+            node            TEXT,
+            source          TEXT NOT NULL,
+            timestamp       TEXT NOT NULL,
+            resolved        INTEGER NOT NULL DEFAULT 0,
+            acknowledged_at TEXT
+        ) STRICT;
+        CREATE INDEX events_timestamp ON events(timestamp);",
+    ),
 ];
 
 /// The migration set.

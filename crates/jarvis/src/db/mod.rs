@@ -8,7 +8,11 @@
 //!
 //! Queries run on blocking threads through [`Db::call`]; nothing here blocks the async runtime.
 
+pub mod audit;
+pub mod confirmations;
+pub mod events;
 mod migrations;
+pub mod settings;
 pub mod tokens;
 
 use std::path::{Path, PathBuf};
@@ -38,6 +42,13 @@ pub enum DbError {
     /// The pool could not provide a connection.
     #[error("database unavailable: {0}")]
     Pool(String),
+}
+
+/// The one timestamp format stored: RFC 3339, UTC, millisecond precision, `Z` suffix. Fixed width,
+/// so text comparison in SQL orders correctly (the original compared `T` against space and its
+/// daily budget never tripped).
+pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 /// Per-connection settings SQLite does not persist.

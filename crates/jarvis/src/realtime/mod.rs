@@ -7,6 +7,8 @@
 //! socket once its token expires or is revoked by logout.
 
 mod cluster;
+mod events;
+mod terminal;
 
 use std::time::Duration;
 
@@ -20,9 +22,10 @@ use tokio_util::sync::CancellationToken;
 use crate::state::AppState;
 
 pub use cluster::push_cluster_changes;
+pub use events::push_events;
 
 /// Namespaces served (others are refused by socketioxide).
-pub const NAMESPACES: &[&str] = &["/cluster"];
+pub const NAMESPACES: &[&str] = &["/cluster", "/events", "/terminal"];
 
 /// Handshake `auth` payload.
 #[derive(Debug, Deserialize)]
@@ -68,6 +71,8 @@ pub fn layer(state: AppState) -> (SocketIoLayer, SocketIo) {
         .max_buffer_size(1024)
         .build_layer();
     io.ns("/cluster", cluster::on_connect.with(authenticate));
+    io.ns("/events", events::on_connect.with(authenticate));
+    io.ns("/terminal", terminal::on_connect.with(authenticate));
     (layer, io)
 }
 

@@ -56,28 +56,70 @@ pub fn config(pve: PveConfig, db_path: PathBuf) -> Config {
         trust_proxy: false,
         max_body_bytes: 1024 * 1024,
         demo: false,
+        safety: jarvis::config::SafetyConfig::default(),
+        ssh: None,
+        temperature_interval: None,
+        mcp_allowed_hosts: Vec::new(),
     }
+}
+
+/// Extra settings for [`TestServer::start_opts`].
+#[derive(Default)]
+pub struct Options {
+    /// `JARVIS_OVERRIDE_KEY`.
+    pub override_key: Option<&'static str>,
+    /// `PROTECTED_VMIDS`, `PROTECTED_NODES`, `PROTECTED_SERVICES`.
+    pub protected: (&'static str, &'static str, &'static str),
+    /// Give the server SSH to the simulator's nodes.
+    pub ssh: bool,
 }
 
 impl TestServer {
     /// Server + default simulated cluster (fast ticks and tasks).
     pub async fn start() -> TestServer {
+        Self::start_opts(Options::default()).await
+    }
+
+    /// Server + simulated cluster with options.
+    pub async fn start_opts(opts: Options) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let (key_path, public_key) = jarvis::commands::demo::demo_ssh_key(&dir.path().join("ssh")).unwrap();
         let sim = SimServer::start(SimConfig {
             tick: Duration::from_millis(200),
             task_duration: Duration::from_millis(300),
+            ssh: opts.ssh,
+            ssh_authorized_keys: vec![public_key],
             ..SimConfig::default()
         })
         .await
         .expect("simulator starts");
         let pve = pve_for(&sim);
-        Self::start_with(pve, Some(sim)).await
+        let mut cfg = config(pve, dir.path().join("jarvis.db"));
+        cfg.safety = jarvis::config::SafetyConfig {
+            protected: jarvis_domain::safety::Protected::from_lists(opts.protected.0, opts.protected.1, opts.protected.2)
+                .unwrap(),
+            override_key: opts.override_key.map(|k| jarvis::config::Secret::new(k.to_string())),
+        };
+        if opts.ssh {
+            let known_hosts = dir.path().join("known_hosts");
+            std::fs::write(&known_hosts, sim.ssh_known_hosts().unwrap()).unwrap();
+            cfg.ssh = Some(jarvis::config::SshSettings {
+                client: jarvis_ssh::SshConfig::new(key_path, jarvis_ssh::HostKeyPolicy::KnownHosts(known_hosts)),
+                port: sim.ssh_port().unwrap(),
+            });
+        }
+        Self::start_config(cfg, Some(sim), dir).await
     }
 
     /// Server against any PVE config.
     pub async fn start_with(pve: PveConfig, sim: Option<SimHandle>) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let db_path = dir.path().join("jarvis.db");
-        let cfg = config(pve, db_path.clone());
+        let cfg = config(pve, dir.path().join("jarvis.db"));
+        Self::start_config(cfg, sim, dir).await
+    }
+
+    async fn start_config(cfg: Config, sim: Option<SimHandle>, dir: tempfile::TempDir) -> TestServer {
+        let db_path = cfg.db_path.clone();
         let client: Arc<dyn jarvis_proxmox::ProxmoxApi> =
             Arc::new(jarvis_proxmox::PveClient::new(cfg.pve.clone()).expect("client builds"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -131,6 +173,23 @@ impl TestServer {
         assert_eq!(r.status(), 200, "login failed");
         let body: Value = r.json().await.unwrap();
         body["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn post_json(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let r = self.http.post(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn put_json(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let r = self.http.put(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `POST /api/tools/execute`.
+    pub async fn tool(&self, token: &str, tool: &str, args: Value) -> (u16, Value) {
+        self.post_json("/api/tools/execute", token, serde_json::json!({ "tool": tool, "args": args })).await
     }
 
     pub async fn get_json(&self, path: &str, token: &str) -> (u16, Value) {

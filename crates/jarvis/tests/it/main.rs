@@ -5,6 +5,8 @@ mod auth;
 mod cluster;
 mod contract;
 mod harness;
+mod mcp;
 mod process;
 mod recorded_pve;
 mod socket;
+mod tools;

@@ -2,11 +2,15 @@ import { memo } from "react";
 import { StatusDot, type DotTone } from "../../components/StatusDot";
 import { formatBytes, formatBytesPair, formatPercent } from "../../lib/format";
 import type { GuestStatus, Vm } from "../../types/cluster";
+import { GuestActionButtons, GuestActionFeedback } from "../actions/GuestActions";
 import { guestLabel } from "./guests";
 
 const TONE: Record<GuestStatus, DotTone> = { running: "ok", paused: "warn", stopped: "idle", unknown: "unknown" };
 
-/** One guest row. Memoised on the (structurally shared) Vm object. */
+/**
+ * One guest row. Memoised on the (structurally shared) Vm object; the action buttons and the
+ * feedback line subscribe to their own stores, so an action never re-renders the other rows.
+ */
 export const VmRow = memo(function VmRow({ vm }: { vm: Vm }) {
   const running = vm.status === "running";
   return (
@@ -39,6 +43,8 @@ export const VmRow = memo(function VmRow({ vm }: { vm: Vm }) {
           {running ? formatBytesPair(vm.mem, vm.maxmem) : `— / ${formatBytes(vm.maxmem)}`}
         </span>
       </span>
+      <GuestActionButtons vm={vm} />
+      <GuestActionFeedback vmid={vm.vmid} />
     </li>
   );
 });

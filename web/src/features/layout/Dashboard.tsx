@@ -8,6 +8,11 @@ import { useClusterSocket } from "../cluster/useClusterSocket";
 import { useInitialSnapshot } from "../cluster/useInitialSnapshot";
 import { VmCount, VmList } from "../cluster/VmList";
 import { useClusterStore } from "../../stores/cluster";
+import { ConfirmDialog } from "../actions/ConfirmDialog";
+import { PendingConfirmations } from "../actions/PendingConfirmations";
+import { useConfirmationExpiry, useEventsSocket } from "../events/useEventsSocket";
+import { KillSwitchBanner } from "../monitor/KillSwitch";
+import { TerminalPanel } from "../terminal/TerminalPanel";
 import { CenterPanel } from "./CenterPanel";
 import { TopBar } from "./TopBar";
 import { useKeyboardShortcuts } from "./useKeyboardShortcuts";
@@ -28,6 +33,8 @@ function VmPanel() {
 export function Dashboard({ token }: { token: string }) {
   useInitialSnapshot(token);
   useClusterSocket(token);
+  useEventsSocket(token);
+  useConfirmationExpiry();
 
   const left = useRef<HTMLDivElement>(null);
   const center = useRef<HTMLDivElement>(null);
@@ -49,6 +56,7 @@ export function Dashboard({ token }: { token: string }) {
   return (
     <div className="app-shell">
       <TopBar />
+      <KillSwitchBanner />
       <main className="grid">
         <div className="column column--left" ref={left} aria-label="Cluster inventory" data-testid="column-left" {...column("left")}>
           <Panel title="CLUSTER NODES" aside={<NodeCount />} className="panel--nodes">
@@ -60,6 +68,7 @@ export function Dashboard({ token }: { token: string }) {
           </Panel>
         </div>
         <div className="column column--center" ref={center} aria-label="Main display" data-testid="column-center" {...column("center")}>
+          <PendingConfirmations />
           <Panel title="COMMAND CENTER" className="panel--center">
             <CenterPanel />
           </Panel>
@@ -68,11 +77,10 @@ export function Dashboard({ token }: { token: string }) {
           <Panel title="LLM COST TRACKER" className="panel--cost">
             <Placeholder glyph="$" title="COST TRACKER" note="arrives with the cost issue" />
           </Panel>
-          <Panel title="TERMINAL" className="panel--terminal">
-            <Placeholder glyph=">_" title="NODE TERMINAL" note="arrives with the terminal issue" />
-          </Panel>
+          <TerminalPanel token={token} />
         </div>
       </main>
+      <ConfirmDialog />
     </div>
   );
 }

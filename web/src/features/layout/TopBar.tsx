@@ -1,4 +1,5 @@
 import { useAuthStore } from "../../stores/auth";
+import { KillSwitchToggle } from "../monitor/KillSwitch";
 import { ModeSwitch, ThemePicker } from "./AppearanceControls";
 import { Clock } from "./Clock";
 import { ConnectionStatus } from "./ConnectionStatus";
@@ -19,6 +20,7 @@ export function TopBar() {
         <StaleBadge />
       </div>
       <div className="topbar__controls">
+        <KillSwitchToggle />
         <Clock />
         <ModeSwitch />
         <ThemePicker />

@@ -1,0 +1,231 @@
+//! The hash-chained audit log (SAFE-08): every mutation, blocked attempt, confirmation decision
+//! and terminal session.
+//!
+//! Appends are serialised by an IMMEDIATE transaction that reads the last hash and inserts the
+//! new row in one step, so concurrent writers can never fork the chain. Hashing and verification
+//! rules live in `jarvis_domain::audit`; this module only stores and reads rows.
+
+use chrono::{DateTime, Utc};
+use jarvis_domain::audit::{AuditEntry, GENESIS_HASH, entry_hash};
+use jarvis_domain::tools::Tier;
+use rusqlite::{OptionalExtension, TransactionBehavior};
+
+use super::{Db, DbError, timestamp};
+
+/// What to record; id, time and hashes are filled in by [`Db::append_audit`].
+#[derive(Debug, Clone)]
+pub struct NewAudit {
+    /// Who (operator, `jarvis`, `monitor`, an MCP client).
+    pub actor: String,
+    /// Which path (`chat`, `api`, `mcp`, `monitor`, `terminal`, `ui`).
+    pub source: String,
+    /// Tool name, if a tool was involved.
+    pub tool: Option<String>,
+    /// Canonical arguments.
+    pub args: Option<serde_json::Value>,
+    /// Tool tier.
+    pub tier: Option<Tier>,
+    /// `executed`, `blocked`, `confirmation_requested`, `approved`, `denied`, `session_start`, …
+    pub decision: String,
+    /// `success`, `failure`, `blocked`, `pending`, …
+    pub outcome: String,
+    /// Free text: the block reason, the error, the result summary.
+    pub detail: Option<String>,
+}
+
+fn tier_str(t: Tier) -> String {
+    serde_json::to_value(t).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    let args: Option<String> = r.get(5)?;
+    let tier: Option<String> = r.get(6)?;
+    Ok(AuditEntry {
+        id: r.get(0)?,
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        source: r.get(3)?,
+        tool: r.get(4)?,
+        // A row whose JSON no longer parses was tampered with; keep the raw text so the hash
+        // check (not a parse error) reports it.
+        args: args.map(|a| serde_json::from_str(&a).unwrap_or(serde_json::Value::String(a))),
+        tier: tier.and_then(|t| serde_json::from_value(serde_json::Value::String(t)).ok()),
+        decision: r.get(7)?,
+        outcome: r.get(8)?,
+        detail: r.get(9)?,
+        prev_hash: r.get(10)?,
+        hash: r.get(11)?,
+    })
+}
+
+const COLUMNS: &str =
+    "id, at, actor, source, tool, args, tier, decision, outcome, detail, prev_hash, hash";
+
+impl Db {
+    /// Appends a record to the chain and returns it.
+    pub async fn append_audit(&self, new: NewAudit) -> Result<AuditEntry, DbError> {
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let last: Option<(i64, String)> = tx
+                .query_row("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            let (last_id, prev_hash) = last.unwrap_or((0, GENESIS_HASH.to_string()));
+            let mut entry = AuditEntry {
+                id: last_id + 1,
+                at: timestamp(Utc::now()),
+                actor: new.actor,
+                source: new.source,
+                tool: new.tool,
+                args: new.args,
+                tier: new.tier,
+                decision: new.decision,
+                outcome: new.outcome,
+                detail: new.detail,
+                prev_hash,
+                hash: String::new(),
+            };
+            entry.hash = entry_hash(&entry.prev_hash, &entry);
+            tx.execute(
+                &format!("INSERT INTO audit_log ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+                rusqlite::params![
+                    entry.id,
+                    entry.at,
+                    entry.actor,
+                    entry.source,
+                    entry.tool,
+                    entry.args.as_ref().map(|a| a.to_string()),
+                    entry.tier.map(tier_str),
+                    entry.decision,
+                    entry.outcome,
+                    entry.detail,
+                    entry.prev_hash,
+                    entry.hash,
+                ],
+            )?;
+            tx.commit()?;
+            Ok(entry)
+        })
+        .await
+    }
+
+    /// Newest entries first, filtered.
+    pub async fn audit_entries(
+        &self,
+        limit: u32,
+        since: Option<DateTime<Utc>>,
+        tool: Option<String>,
+    ) -> Result<Vec<AuditEntry>, DbError> {
+        let since = since.map(timestamp);
+        self.call(move |c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {COLUMNS} FROM audit_log
+                 WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR tool = ?2)
+                 ORDER BY id DESC LIMIT ?3"
+            ))?;
+            let rows = stmt.query_map((since, tool, limit.clamp(1, 1000)), row_to_entry)?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// Verifies the whole chain in id order, a page at a time (the log can be long).
+    /// Returns the number of entries checked and the first broken id, if any.
+    pub async fn verify_audit(&self) -> Result<(u64, Option<i64>), DbError> {
+        const PAGE: i64 = 1000;
+        let mut after = 0i64;
+        let mut expected_prev = GENESIS_HASH.to_string();
+        let mut expected_id = 1i64;
+        let mut checked = 0u64;
+        loop {
+            let page = self
+                .call(move |c| {
+                    let mut stmt = c.prepare(&format!(
+                        "SELECT {COLUMNS} FROM audit_log WHERE id > ?1 ORDER BY id LIMIT ?2"
+                    ))?;
+                    let rows = stmt.query_map((after, PAGE), row_to_entry)?;
+                    rows.collect::<Result<Vec<_>, _>>()
+                })
+                .await?;
+            if page.is_empty() {
+                return Ok((checked, None));
+            }
+            for e in &page {
+                // A gap (deleted row), a broken link or a wrong hash all break here.
+                if e.id != expected_id || e.prev_hash != expected_prev || entry_hash(&e.prev_hash, e) != e.hash {
+                    return Ok((checked, Some(e.id)));
+                }
+                checked += 1;
+                expected_prev = e.hash.clone();
+                expected_id = e.id + 1;
+            }
+            after = page.last().map(|e| e.id).unwrap_or(after);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(decision: &str) -> NewAudit {
+        NewAudit {
+            actor: "operator".into(),
+            source: "api".into(),
+            tool: Some("stop_vm".into()),
+            args: Some(serde_json::json!({"node": "pve1", "vmid": 101})),
+            tier: Some(Tier::Red),
+            decision: decision.into(),
+            outcome: "success".into(),
+            detail: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn chain_verifies_and_any_edit_breaks_it_at_that_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("a.db")).await.unwrap();
+        for d in ["executed", "blocked", "approved", "denied", "executed"] {
+            db.append_audit(new(d)).await.unwrap();
+        }
+        assert_eq!(db.verify_audit().await.unwrap(), (5, None));
+        for (column, value) in [
+            ("actor", "'mallory'"),
+            ("args", "'{\"node\":\"pve1\",\"vmid\":102}'"),
+            ("outcome", "'failure'"),
+            ("at", "'2020-01-01T00:00:00.000Z'"),
+            ("tier", "'green'"),
+            ("detail", "'x'"),
+        ] {
+            db.call(move |c| c.execute(&format!("UPDATE audit_log SET {column} = {value} WHERE id = 3"), []))
+                .await
+                .unwrap();
+            assert_eq!(db.verify_audit().await.unwrap().1, Some(3), "editing {column}");
+            // Start a fresh, valid log for the next column.
+            db.call(|c| c.execute("DELETE FROM audit_log", [])).await.unwrap();
+            for d in ["executed", "blocked", "approved", "denied", "executed"] {
+                db.append_audit(new(d)).await.unwrap();
+            }
+        }
+        db.call(|c| c.execute("DELETE FROM audit_log WHERE id = 2", [])).await.unwrap();
+        assert_eq!(db.verify_audit().await.unwrap().1, Some(3), "a deleted row breaks the next one");
+    }
+
+    #[tokio::test]
+    async fn concurrent_appends_never_fork_the_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("a.db")).await.unwrap();
+        let tasks: Vec<_> = (0..40).map(|_| tokio::spawn({
+            let db = db.clone();
+            async move { db.append_audit(new("executed")).await.unwrap() }
+        })).collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(db.verify_audit().await.unwrap(), (40, None));
+        let newest = db.audit_entries(5, None, Some("stop_vm".into())).await.unwrap();
+        assert_eq!(newest.len(), 5);
+        assert_eq!(newest[0].id, 40);
+    }
+}

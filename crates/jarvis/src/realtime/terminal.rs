@@ -1,0 +1,198 @@
+//! The `/terminal` namespace (TERM-01): the operator's own shell on a node, in the browser.
+//!
+//! One PTY session per socket (the UI opens one socket per tab). Bytes travel as Socket.IO binary
+//! attachments in both directions, so anything a terminal emits survives. Start and end of every
+//! session are in the audit log. This is the operator's shell, never the model's: it does not go
+//! through the tool pipeline, but it does require the same session token and a known node.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use jarvis_domain::NodeStatus;
+use jarvis_ssh::{PtyEvent, PtyWriter};
+use serde::{Deserialize, Serialize};
+use socketioxide::extract::{Data, SocketRef, State, TryData};
+use tokio::sync::Mutex;
+
+use crate::db::audit::NewAudit;
+use crate::state::AppState;
+
+/// `start` payload.
+#[derive(Debug, Deserialize)]
+struct Start {
+    node: String,
+    #[serde(default = "default_cols")]
+    cols: u32,
+    #[serde(default = "default_rows")]
+    rows: u32,
+}
+
+fn default_cols() -> u32 {
+    80
+}
+fn default_rows() -> u32 {
+    24
+}
+
+/// `resize` payload.
+#[derive(Debug, Deserialize)]
+struct Resize {
+    cols: u32,
+    rows: u32,
+}
+
+/// `error` payload.
+#[derive(Debug, Serialize)]
+struct TermError<'a> {
+    code: &'a str,
+    message: String,
+}
+
+/// Largest accepted input chunk (a paste); bigger ones are refused, not truncated.
+const MAX_INPUT: usize = 64 * 1024;
+
+/// The socket's session, if one is open.
+#[derive(Clone, Default)]
+struct Slot(Arc<Mutex<Option<Active>>>);
+
+struct Active {
+    node: String,
+    writer: PtyWriter,
+}
+
+fn clamp_size(cols: u32, rows: u32) -> (u32, u32) {
+    (cols.clamp(10, 500), rows.clamp(4, 200))
+}
+
+fn error(s: &SocketRef, code: &str, message: impl Into<String>) {
+    let _ = s.emit("error", &TermError { code, message: message.into() });
+}
+
+async fn audit(state: &AppState, decision: &str, node: &str, detail: Option<String>) {
+    let entry = NewAudit {
+        actor: "operator".into(),
+        source: "terminal".into(),
+        tool: None,
+        args: Some(serde_json::json!({ "node": node })),
+        tier: None,
+        decision: decision.into(),
+        outcome: "success".into(),
+        detail,
+    };
+    if let Err(e) = state.db.append_audit(entry).await {
+        tracing::error!(error = %e, "could not audit terminal session");
+    }
+}
+
+/// Ends the socket's session, if any (stop, disconnect, or a new start).
+async fn end(slot: &Slot) {
+    let active = slot.0.lock().await.take();
+    if let Some(a) = active {
+        a.writer.close().await;
+    }
+}
+
+/// Connect handler (after the auth middleware).
+pub async fn on_connect(s: SocketRef, State(state): State<AppState>) {
+    state.metrics.socket_clients.inc();
+    let slot = Slot::default();
+
+    s.on("start", {
+        let slot = slot.clone();
+        async move |s: SocketRef, State(state): State<AppState>, TryData(start): TryData<Start>| {
+            let Ok(start) = start else {
+                return error(&s, "invalid_request", "start needs {node, cols, rows}");
+            };
+            start_session(s, state, slot, start).await;
+        }
+    });
+    s.on("data", {
+        let slot = slot.clone();
+        async move |s: SocketRef, Data(bytes): Data<Bytes>| {
+            if bytes.len() > MAX_INPUT {
+                return error(&s, "too_large", format!("input chunks are limited to {MAX_INPUT} bytes"));
+            }
+            let writer = slot.0.lock().await.as_ref().map(|a| a.writer.clone());
+            match writer {
+                Some(w) => {
+                    if w.write(&bytes).await.is_err() {
+                        error(&s, "closed", "the session has ended");
+                    }
+                }
+                None => error(&s, "no_session", "send start first"),
+            }
+        }
+    });
+    s.on("resize", {
+        let slot = slot.clone();
+        async move |Data(r): Data<Resize>| {
+            let writer = slot.0.lock().await.as_ref().map(|a| a.writer.clone());
+            if let Some(w) = writer {
+                let (cols, rows) = clamp_size(r.cols, r.rows);
+                let _ = w.resize(cols, rows).await;
+            }
+        }
+    });
+    s.on("stop", {
+        let slot = slot.clone();
+        async move || end(&slot).await
+    });
+    s.on_disconnect(async move |State(state): State<AppState>| {
+        state.metrics.socket_clients.dec();
+        end(&slot).await;
+    });
+}
+
+async fn start_session(s: SocketRef, state: AppState, slot: Slot, start: Start) {
+    let Some(ssh) = state.ssh.clone() else {
+        return error(&s, "ssh_unavailable", "SSH is not configured (set SSH_KEY_PATH)");
+    };
+    let snap = state.cluster.snapshot();
+    match snap.node(&start.node) {
+        None => return error(&s, "unknown_node", format!("unknown node `{}`", start.node)),
+        Some(n) if n.status != NodeStatus::Online => {
+            return error(&s, "node_offline", format!("node {} is offline", n.name));
+        }
+        Some(_) => {}
+    }
+    // One session per socket: a new start replaces the old one.
+    end(&slot).await;
+    let (cols, rows) = clamp_size(start.cols, start.rows);
+    let mut session = match ssh.open_pty(&start.node, cols, rows).await {
+        Ok(session) => session,
+        Err(e) => return error(&s, "ssh_error", e.to_string()),
+    };
+    let Some(mut events) = session.take_events() else {
+        return error(&s, "ssh_error", "terminal output unavailable");
+    };
+    let node = start.node.clone();
+    *slot.0.lock().await = Some(Active { node: node.clone(), writer: session.writer() });
+    audit(&state, "terminal_start", &node, None).await;
+    let _ = s.emit("ready", &serde_json::json!({ "node": node }));
+
+    // Forward output until the shell exits; the session object lives here until then.
+    tokio::spawn(async move {
+        let _session = session;
+        let mut code = None;
+        while let Some(event) = events.recv().await {
+            match event {
+                PtyEvent::Data(bytes) => {
+                    let _ = s.emit("data", &bytes);
+                }
+                PtyEvent::Exit(c) => {
+                    code = c;
+                    break;
+                }
+            }
+        }
+        let _ = s.emit("exit", &serde_json::json!({ "code": code }));
+        // Only clear the slot if it still holds this session (a new start may have replaced it).
+        {
+            let mut guard = slot.0.lock().await;
+            if guard.as_ref().is_some_and(|a| a.node == node && a.writer.is_closed()) {
+                *guard = None;
+            }
+        }
+        audit(&state, "terminal_end", &node, code.map(|c| format!("exit {c}"))).await;
+    });
+}
