@@ -419,7 +419,8 @@ impl ProxmoxApi for PveClient {
 
     async fn node_power(&self, node: &str, command: crate::NodePower) -> Result<(), PveError> {
         let form = [("command", command.as_str().to_owned())];
-        let _: Option<serde_json::Value> = self.post(&path(&["nodes", node, "status"]), &form).await?;
+        let _: Option<serde_json::Value> =
+            self.post(&path(&["nodes", node, "status"]), &form).await?;
         Ok(())
     }
 

@@ -36,11 +36,11 @@ pub mod upid;
 pub use api::{Consolidation, GuestAction, ProxmoxApi, ResourceKind, Timeframe};
 pub use client::PveClient;
 pub use cluster::{ClusterView, map_cluster, read_cluster};
-pub use content::{NodePower, StorageContent};
 pub use config::{
     ConfigError, PveConfig, TlsMode, format_fingerprint, parse_endpoint, parse_endpoints,
     parse_fingerprint, parse_fingerprints,
 };
+pub use content::{NodePower, StorageContent};
 pub use endpoints::EndpointHealth;
 pub use error::PveError;
 pub use models::{

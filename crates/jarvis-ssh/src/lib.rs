@@ -87,7 +87,8 @@ pub struct ExecOutput {
     pub stdout: String,
     /// Standard error, decoded and capped like `stdout`.
     pub stderr: String,
-    /// The exit status; `None` when the command was killed by a signal or the server sent none.
+    /// The exit status, as a shell reports it (a command killed by signal N gives 128 + N);
+    /// `None` when the server reported none.
     pub exit_status: Option<u32>,
     /// True when either stream produced more than the cap and was cut.
     pub truncated: bool,

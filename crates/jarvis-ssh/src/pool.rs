@@ -32,6 +32,16 @@ pub struct HostStats {
 }
 
 /// The connection pool; the production [`RemoteExec`]. Cheap to clone (shared state).
+///
+/// How commands run on the node: in the login shell (`$SHELL -c`, as `ssh node cmd` would),
+/// with stdin from `/dev/null`, in their own process group. When the caller gives up (timeout,
+/// dropped future) or the connection drops, that whole process group is killed, so nothing
+/// keeps running and no sshd session slot stays taken. The node needs POSIX `sh` and
+/// util-linux `setsid` (present on every Debian/PVE install).
+///
+/// `open_pty` is bounded by twice [`SshConfig::connect_timeout`] (waiting for a slot,
+/// connecting, starting the shell). A terminal holds one of the host's
+/// [`SshConfig::max_channels_per_host`] slots until it is closed.
 #[derive(Clone)]
 pub struct SshPool {
     inner: Arc<PoolInner>,

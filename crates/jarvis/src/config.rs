@@ -301,11 +301,20 @@ fn assemble(
         ssh: None,
         temperature_interval: (c.temperature_interval_secs > 0)
             .then(|| Duration::from_secs(c.temperature_interval_secs)),
-        mcp_allowed_hosts: c.mcp_allowed_hosts.iter().map(|h| h.trim().to_string()).filter(|h| !h.is_empty()).collect(),
+        mcp_allowed_hosts: c
+            .mcp_allowed_hosts
+            .iter()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .collect(),
     }
 }
 
-fn ssh_from_args(args: &ServeArgs, env: EnvLookup<'_>, problems: &mut Vec<String>) -> Option<SshSettings> {
+fn ssh_from_args(
+    args: &ServeArgs,
+    env: EnvLookup<'_>,
+    problems: &mut Vec<String>,
+) -> Option<SshSettings> {
     let key = args.ssh_key_path.clone()?;
     if !key.is_file() {
         problems.push(format!("SSH_KEY_PATH: {} is not a readable file", key.display()));
@@ -322,7 +331,8 @@ fn ssh_from_args(args: &ServeArgs, env: EnvLookup<'_>, problems: &mut Vec<String
     };
     let mut client = SshConfig::new(key, host_keys);
     client.user = args.ssh_user.clone();
-    client.key_passphrase = secret_or_file("SSH_KEY_PASSPHRASE", args.ssh_key_passphrase.clone(), env, problems);
+    client.key_passphrase =
+        secret_or_file("SSH_KEY_PASSPHRASE", args.ssh_key_passphrase.clone(), env, problems);
     Some(SshSettings { client, port: args.ssh_port })
 }
 

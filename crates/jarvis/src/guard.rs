@@ -38,12 +38,20 @@ pub struct Guard {
 
 impl Guard {
     /// Loads the persisted kill switch.
-    pub async fn load(db: Db, protected: Protected, override_key: Option<Secret<String>>) -> Result<Guard, DbError> {
+    pub async fn load(
+        db: Db,
+        protected: Protected,
+        override_key: Option<Secret<String>>,
+    ) -> Result<Guard, DbError> {
         let on = db.setting(KILL_SWITCH_KEY).await?.as_deref() == Some("true");
         Ok(Guard {
             kill_switch: AtomicBool::new(on),
             kill_switch_write: tokio::sync::Mutex::new(()),
-            elevations: Mutex::new(HashMap::new()), protected, override_key, db })
+            elevations: Mutex::new(HashMap::new()),
+            protected,
+            override_key,
+            db,
+        })
     }
 
     /// Whether the kill switch is on.
@@ -107,7 +115,9 @@ mod tests {
     async fn guard(key: Option<&str>) -> (Guard, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("g.db")).await.unwrap();
-        let g = Guard::load(db, Protected::default(), key.map(|k| Secret::new(k.to_string()))).await.unwrap();
+        let g = Guard::load(db, Protected::default(), key.map(|k| Secret::new(k.to_string())))
+            .await
+            .unwrap();
         (g, dir)
     }
 
@@ -128,9 +138,11 @@ mod tests {
     async fn refresh_sees_a_throw_by_another_process() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g.db");
-        let here = Guard::load(Db::open(&path).await.unwrap(), Protected::default(), None).await.unwrap();
+        let here =
+            Guard::load(Db::open(&path).await.unwrap(), Protected::default(), None).await.unwrap();
         // A second handle on the same file stands in for the other process.
-        let there = Guard::load(Db::open(&path).await.unwrap(), Protected::default(), None).await.unwrap();
+        let there =
+            Guard::load(Db::open(&path).await.unwrap(), Protected::default(), None).await.unwrap();
         there.set_kill_switch(true).await.unwrap();
         assert!(!here.kill_switch(), "not seen before a refresh");
         assert!(here.refresh().await.unwrap());

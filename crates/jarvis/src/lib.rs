@@ -80,8 +80,8 @@ impl std::fmt::Debug for Core {
 }
 
 impl Core {
-    /// Stops the background components (waiting at most [`SHUTDOWN_GRACE`]) and checkpoints and
-    /// closes the database.
+    /// Stops the background components (waiting at most `SHUTDOWN_GRACE`, 10 s), then
+    /// checkpoints and closes the database.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         self.cancel.cancel();
         self.tracker.close();
@@ -115,12 +115,21 @@ pub async fn build_core(config: Config, pve: Arc<dyn ProxmoxApi>) -> anyhow::Res
 
     let rest = async {
         let ssh = match &config.ssh {
-            Some(s) => Some(ssh::Ssh::new(Arc::new(jarvis_ssh::SshPool::new(s.client.clone())?), s.port, cluster.clone())),
+            Some(s) => Some(ssh::Ssh::new(
+                Arc::new(jarvis_ssh::SshPool::new(s.client.clone())?),
+                s.port,
+                cluster.clone(),
+            )),
             None => None,
         };
         let auth = AuthService::new(&config.auth, db.clone()).await?;
         let guard = Arc::new(
-            guard::Guard::load(db.clone(), config.safety.protected.clone(), config.safety.override_key.clone()).await?,
+            guard::Guard::load(
+                db.clone(),
+                config.safety.protected.clone(),
+                config.safety.override_key.clone(),
+            )
+            .await?,
         );
         anyhow::Ok((ssh, auth, guard))
     };
@@ -168,7 +177,12 @@ pub async fn run(
     let (state, cancel, tracker) = (core.state.clone(), core.cancel.clone(), &core.tracker);
 
     if let (Some(ssh), Some(interval)) = (&state.ssh, state.config.temperature_interval) {
-        tracker.spawn(cluster::temperatures::run(ssh.clone(), state.cluster.clone(), interval, cancel.clone()));
+        tracker.spawn(cluster::temperatures::run(
+            ssh.clone(),
+            state.cluster.clone(),
+            interval,
+            cancel.clone(),
+        ));
     }
 
     let (socket_layer, io) = realtime::layer(state.clone());

@@ -39,7 +39,12 @@ impl Ssh {
     }
 
     /// Runs an already-quoted command line on `node`.
-    pub async fn run(&self, node: &str, command: &str, timeout: Duration) -> Result<ExecOutput, SshError> {
+    pub async fn run(
+        &self,
+        node: &str,
+        command: &str,
+        timeout: Duration,
+    ) -> Result<ExecOutput, SshError> {
         self.exec.exec(&self.target(node), command, timeout).await
     }
 

@@ -244,9 +244,11 @@ fn since(v: &str) -> bool {
 }
 
 /// API path segments that are read-only but reach into guests or backups (guest-agent
-/// `file-read`, backup `file-restore`) or open consoles; `pvesh get` on them is refused.
+/// `file-read`, backup `file-restore`), open consoles, or return the subscription key;
+/// `pvesh get` on them is refused.
 const API_SEGMENTS_REFUSED: &[&str] = &[
     "agent",
+    "subscription",
     "file-restore",
     "termproxy",
     "vncproxy",
@@ -278,7 +280,8 @@ fn api_path(v: &str) -> Result<(), String> {
         }
         if API_SEGMENTS_REFUSED.contains(&seg) {
             return Err(format!(
-                "`{v}`: `{seg}` API paths reach into guests, backups or consoles and are refused"
+                "`{v}`: `{seg}` API paths reach into guests, backups, consoles or license keys and \
+                 are refused"
             ));
         }
     }
@@ -353,6 +356,7 @@ mod tests {
             "/nodes/../access",
             "/nodes/pve1/qemu/100/agent/file-read",
             "/nodes/a/storage/b/file-restore/download",
+            "/nodes/pve1/subscription",
             "/a/./b",
         ] {
             assert!(api_path(bad).is_err(), "{bad}");

@@ -18,7 +18,10 @@ mod tests;
 use serde::{Deserialize, Serialize};
 
 pub use args::{EventKind, EventSeverity, ResourceType};
-pub use call::{ToolCall, ToolError, args_digest, canonical_args, canonical_json, parse_call};
+pub use call::{
+    DEFAULT_EVENT_LIMIT, DEFAULT_SSH_TIMEOUT_SECONDS, DEFAULT_TASK_LIMIT, ToolCall, ToolError,
+    args_digest, canonical_args, canonical_json, parse_call,
+};
 
 /// How dangerous a tool is. Ordered by danger: `Green < Yellow < Red < Black`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

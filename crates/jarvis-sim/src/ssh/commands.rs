@@ -85,8 +85,34 @@ struct Simple {
     redirs: Vec<(u8, String)>,
 }
 
+/// The exec wrapper a careful client (Jarvis's own SSH pool among them) puts around a command
+/// so a timeout can kill the remote process group:
+/// `exec 3<&0 </dev/null; setsid "${SHELL:-/bin/sh}" -c '<command>' 3<&- & c=$!; { … }`.
+/// The simulator has no process groups, so it runs the inner command.
+const WRAPPER_PREFIX: &str = "exec 3<&0 </dev/null; setsid \"${SHELL:-/bin/sh}\" -c '";
+
+/// The inner command of a wrapped exec line (single-quoted, with `'\''` for a quote), if any.
+fn unwrap_exec(line: &str) -> Option<String> {
+    let rest = line.strip_prefix(WRAPPER_PREFIX)?;
+    let mut inner = String::new();
+    let mut chars = rest.char_indices();
+    while let Some((i, ch)) = chars.next() {
+        if ch != '\'' {
+            inner.push(ch);
+        } else if rest[i..].starts_with("'\\''") {
+            inner.push('\'');
+            chars.nth(2);
+        } else {
+            return Some(inner);
+        }
+    }
+    None
+}
+
 /// Runs a command line for `ctx` on the cluster (whose state it may change: service restarts).
 pub(crate) fn run(cl: &mut Cluster, ctx: &Ctx, line: &str) -> Output {
+    let unwrapped = unwrap_exec(line);
+    let line = unwrapped.as_deref().unwrap_or(line);
     let mut out = run_line(cl, ctx, line, 0);
     out.delay = out.delay.min(MAX_DELAY);
     for s in [&mut out.stdout, &mut out.stderr] {
@@ -394,6 +420,20 @@ fn filter(cl: &mut Cluster, ctx: &Ctx, name: &str, args: &[&str], stdin: Option<
                 if flags.contains('c') { format!("{}\n", hits.len()) } else { pick(&hits) };
             Output { stdout, status, ..Output::default() }
         }
+    }
+}
+
+#[cfg(test)]
+mod wrapper_tests {
+    use super::unwrap_exec;
+
+    #[test]
+    fn the_kill_on_timeout_wrapper_is_unwrapped() {
+        let wrapped = "exec 3<&0 </dev/null; setsid \"${SHELL:-/bin/sh}\" -c ''\\''df'\\'' '\\''-h'\\''' 3<&- & c=$!; \
+                       { while read -r _ <&3; do :; done; kill -KILL -- -$c; } >/dev/null 2>&1 & w=$!; \
+                       wait $c; s=$?; kill $w 2>/dev/null; exit $s";
+        assert_eq!(unwrap_exec(wrapped).as_deref(), Some("'df' '-h'"));
+        assert_eq!(unwrap_exec("hostname"), None);
     }
 }
 

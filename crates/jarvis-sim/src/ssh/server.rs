@@ -19,6 +19,9 @@ use super::commands::{self, Ctx, Output};
 use super::shell::{self, ShellIn};
 use crate::server::Shared;
 
+/// How long a new connection may take to send its SSH version line.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Terminal size as the client reported it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PtySize {
@@ -65,14 +68,19 @@ pub(crate) async fn serve_connection(
         token: token.clone(),
         channels: HashMap::new(),
     };
+    // Sessions may idle for as long as a terminal stays open, but a client that never even
+    // sends its version line is dropped.
+    let start =
+        tokio::time::timeout(HELLO_TIMEOUT, run_stream(ssh.config.clone(), stream, handler));
     let session = tokio::select! {
         _ = token.cancelled() => return,
-        r = run_stream(ssh.config.clone(), stream, handler) => match r {
-            Ok(s) => s,
-            Err(e) => {
+        r = start => match r {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
                 tracing::debug!(error = %e, "simulated SSH handshake failed");
                 return;
             }
+            Err(_) => return,
         },
     };
     tokio::select! {

@@ -9,8 +9,10 @@ use jarvis_sim::SimConfig;
 use crate::common::{data, start, test_config};
 use crate::ssh_client::{auth, connect, exec, key, login, public_line};
 
-/// Jarvis' temperature script, in the shape its client sends (every argument re-quoted).
-const TEMP_SCRIPT: &str = "'sh' '-c' 'for z in /sys/class/thermal/thermal_zone*; do \
+use jarvis_domain::{TEMPERATURE_COMMAND, parse_temperatures};
+
+/// A variant of the temperature script wrapped the way a re-quoting client would send it.
+const QUOTED_SCRIPT: &str = "'sh' '-c' 'for z in /sys/class/thermal/thermal_zone*; do \
 [ -r \"$z/temp\" ] && echo \"zone:$(cat $z/type) $(cat $z/temp)\"; done; \
 for h in /sys/class/hwmon/hwmon*; do n=$(cat $h/name); for t in $h/temp*_input; do \
 l=$(cat ${t%_input}_label 2>/dev/null || basename $t); echo \"hwmon:$n/$l $(cat $t)\"; done; done'";
@@ -113,19 +115,24 @@ async fn the_temperature_script_gets_parseable_lines_that_move_with_ticks() {
     let sim = start(test_config()).await;
     let h1 = login(&sim, 0).await;
     let h2 = login(&sim, 1).await;
-    let amd = exec(&h1, TEMP_SCRIPT).await;
+    let amd = exec(&h1, TEMPERATURE_COMMAND).await;
     assert_eq!(amd.status, Some(0), "{amd:?}");
     let before = parse_temps(&amd.stdout);
+    // Jarvis' own parser keeps every line (all plausible, no duplicates).
+    let parsed = parse_temperatures(&amd.stdout);
+    assert_eq!(parsed.len(), before.len(), "{}", amd.stdout);
+    assert!(parsed.contains_key("k10temp/Tctl") && parsed.contains_key("nvme/Composite"));
+    assert_eq!(exec(&h1, QUOTED_SCRIPT).await.stdout.lines().count(), before.len());
     assert!(before.iter().any(|(k, _)| k == "hwmon:k10temp/Tctl"), "{}", amd.stdout);
     assert!(before.iter().any(|(k, _)| k.starts_with("zone:")));
     assert!(before.iter().all(|(_, v)| (15_000..110_000).contains(v)), "{before:?}");
-    let intel = parse_temps(&exec(&h2, TEMP_SCRIPT).await.stdout);
+    let intel = parse_temps(&exec(&h2, TEMPERATURE_COMMAND).await.stdout);
     assert!(intel.iter().any(|(k, _)| k == "hwmon:coretemp/Package id 0"));
     assert!(intel.iter().any(|(k, _)| k == "zone:x86_pkg_temp"));
     for _ in 0..3 {
         sim.control().tick();
     }
-    let after = parse_temps(&exec(&h1, TEMP_SCRIPT).await.stdout);
+    let after = parse_temps(&exec(&h1, TEMPERATURE_COMMAND).await.stdout);
     assert_eq!(before.len(), after.len());
     assert_ne!(before, after, "readings move with ticks");
     let zone0 = exec(&h2, "cat /sys/class/thermal/thermal_zone0/temp").await;

@@ -67,7 +67,10 @@ pub struct AuditVerification {
 /// Walks the hash chain.
 #[utoipa::path(get, path = "/api/audit/verify", tag = "audit", security(("bearer" = [])),
     responses((status = 200, body = AuditVerification), (status = 401, body = ErrorBody)))]
-pub async fn verify(State(state): State<AppState>, _op: Operator) -> Result<Json<AuditVerification>, AppError> {
+pub async fn verify(
+    State(state): State<AppState>,
+    _op: Operator,
+) -> Result<Json<AuditVerification>, AppError> {
     let (entries, broken) = state.db.verify_audit().await.map_err(AppError::internal)?;
     Ok(Json(AuditVerification { valid: broken.is_none(), entries, first_broken_id: broken }))
 }

@@ -18,7 +18,12 @@ use crate::state::AppState;
 
 /// The monitor status as it stands.
 pub fn monitor_status(state: &AppState) -> MonitorStatus {
-    MonitorStatus { running: false, autonomy_level: 0, kill_switch: state.guard.kill_switch(), active_remediations: 0 }
+    MonitorStatus {
+        running: false,
+        autonomy_level: 0,
+        kill_switch: state.guard.kill_switch(),
+        active_remediations: 0,
+    }
 }
 
 /// Monitor and kill switch status.
@@ -71,7 +76,11 @@ pub async fn set_kill_switch(
         .await
         .map_err(AppError::internal)?;
     let (severity, title, message) = if body.active {
-        (Severity::Critical, "KILL SWITCH ACTIVATED", "No action will run until the operator releases it.")
+        (
+            Severity::Critical,
+            "KILL SWITCH ACTIVATED",
+            "No action will run until the operator releases it.",
+        )
     } else {
         (Severity::Info, "Kill switch released", "Actions may run again.")
     };

@@ -35,7 +35,11 @@ async fn method_not_allowed() -> AppError {
 }
 
 /// Builds the whole HTTP application. `mcp_cancel` stops in-flight `/mcp` work at shutdown.
-pub fn router(state: AppState, socket_layer: SocketIoLayer, mcp_cancel: CancellationToken) -> Router {
+pub fn router(
+    state: AppState,
+    socket_layer: SocketIoLayer,
+    mcp_cancel: CancellationToken,
+) -> Router {
     let max_body = state.config.max_body_bytes;
     let api = Router::new()
         .route("/api/health", get(health::health))

@@ -102,17 +102,25 @@ pub fn outcome_response(outcome: ToolOutcome) -> Response {
 
 fn exec_error(e: ExecError) -> AppError {
     match e {
-        ExecError::Timeout(_) => AppError::new(StatusCode::GATEWAY_TIMEOUT, "timeout", e.to_string()),
+        ExecError::Timeout(_) => {
+            AppError::new(StatusCode::GATEWAY_TIMEOUT, "timeout", e.to_string())
+        }
         ExecError::InvalidTarget(_) => AppError::bad_request("invalid_arguments", e.to_string()),
-        ExecError::Unavailable(_) => AppError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string()),
-        ExecError::Upstream(_) => AppError::new(StatusCode::BAD_GATEWAY, "upstream_error", e.to_string()),
+        ExecError::Unavailable(_) => {
+            AppError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string())
+        }
+        ExecError::Upstream(_) => {
+            AppError::new(StatusCode::BAD_GATEWAY, "upstream_error", e.to_string())
+        }
     }
 }
 
 impl From<RequestError> for AppError {
     fn from(e: RequestError) -> Self {
         match e {
-            RequestError::UnknownTool(_) => AppError::new(StatusCode::NOT_FOUND, "unknown_tool", e.to_string()),
+            RequestError::UnknownTool(_) => {
+                AppError::new(StatusCode::NOT_FOUND, "unknown_tool", e.to_string())
+            }
             RequestError::InvalidArguments(m) => AppError::bad_request("invalid_arguments", m),
             RequestError::Internal(m) => AppError::internal(m),
         }
@@ -158,7 +166,10 @@ pub struct ConfirmationList {
 /// Pending confirmations.
 #[utoipa::path(get, path = "/api/confirmations", tag = "tools", security(("bearer" = [])),
     responses((status = 200, body = ConfirmationList), (status = 401, body = ErrorBody)))]
-pub async fn pending(State(state): State<AppState>, _op: Operator) -> Result<Json<ConfirmationList>, AppError> {
+pub async fn pending(
+    State(state): State<AppState>,
+    _op: Operator,
+) -> Result<Json<ConfirmationList>, AppError> {
     Ok(Json(ConfirmationList { confirmations: state.tools.pending().await? }))
 }
 
@@ -196,16 +207,20 @@ pub async fn decide(
     ApiJson(body): ApiJson<DecisionRequest>,
 ) -> Result<Response, AppError> {
     let approve = matches!(body.decision, DecisionKind::Approve);
-    let decided = state.tools.decide(&id, approve, "operator", Source::Api, Some(claims.jti)).await?;
+    let decided =
+        state.tools.decide(&id, approve, "operator", Source::Api, Some(claims.jti)).await?;
     Ok(match decided {
         Err(ClaimError::NotFound) => AppError::not_found("no such confirmation").into_response(),
-        Err(e @ ClaimError::Expired) => AppError::new(StatusCode::GONE, "expired", e.to_string()).into_response(),
+        Err(e @ ClaimError::Expired) => {
+            AppError::new(StatusCode::GONE, "expired", e.to_string()).into_response()
+        }
         Err(e @ ClaimError::AlreadyDecided) => {
             AppError::new(StatusCode::GONE, "already_decided", e.to_string()).into_response()
         }
         Ok(DecisionOutcome::Denied) => Json(json!({"status": "denied"})).into_response(),
         Ok(DecisionOutcome::Ran(ToolOutcome::Executed { result, audit_id, .. })) => {
-            Json(json!({"status": "executed", "result": result, "auditId": audit_id})).into_response()
+            Json(json!({"status": "executed", "result": result, "auditId": audit_id}))
+                .into_response()
         }
         Ok(DecisionOutcome::Ran(other)) => outcome_response(other),
     })

@@ -37,7 +37,12 @@ pub async fn read_all(ssh: &Ssh, state: &ClusterState) -> BTreeMap<String, BTree
             }
         }
     });
-    futures::future::join_all(reads).await.into_iter().flatten().filter(|(_, z)| !z.is_empty()).collect()
+    futures::future::join_all(reads)
+        .await
+        .into_iter()
+        .flatten()
+        .filter(|(_, z)| !z.is_empty())
+        .collect()
 }
 
 /// Merges readings into the state.

@@ -22,7 +22,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         args.pve_token_secret.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     // SSH for the simulated nodes: a throwaway client key the simulator accepts, and the
     // simulator's host keys pinned through a known_hosts file, exactly like production.
-    let ssh_dir = std::env::temp_dir().join(format!("jarvis-demo-ssh-{}", uuid::Uuid::new_v4().simple()));
+    let ssh_dir =
+        std::env::temp_dir().join(format!("jarvis-demo-ssh-{}", uuid::Uuid::new_v4().simple()));
     let (key_path, public_key) = demo_ssh_key(&ssh_dir)?;
     let sim = SimServer::start(SimConfig {
         ssh: true,

@@ -153,7 +153,10 @@ impl Db {
             }
             for e in &page {
                 // A gap (deleted row), a broken link or a wrong hash all break here.
-                if e.id != expected_id || e.prev_hash != expected_prev || entry_hash(&e.prev_hash, e) != e.hash {
+                if e.id != expected_id
+                    || e.prev_hash != expected_prev
+                    || entry_hash(&e.prev_hash, e) != e.hash
+                {
                     return Ok((checked, Some(e.id)));
                 }
                 checked += 1;
@@ -198,9 +201,11 @@ mod tests {
             ("tier", "'green'"),
             ("detail", "'x'"),
         ] {
-            db.call(move |c| c.execute(&format!("UPDATE audit_log SET {column} = {value} WHERE id = 3"), []))
-                .await
-                .unwrap();
+            db.call(move |c| {
+                c.execute(&format!("UPDATE audit_log SET {column} = {value} WHERE id = 3"), [])
+            })
+            .await
+            .unwrap();
             assert_eq!(db.verify_audit().await.unwrap().1, Some(3), "editing {column}");
             // Start a fresh, valid log for the next column.
             db.call(|c| c.execute("DELETE FROM audit_log", [])).await.unwrap();
@@ -209,17 +214,25 @@ mod tests {
             }
         }
         db.call(|c| c.execute("DELETE FROM audit_log WHERE id = 2", [])).await.unwrap();
-        assert_eq!(db.verify_audit().await.unwrap().1, Some(3), "a deleted row breaks the next one");
+        assert_eq!(
+            db.verify_audit().await.unwrap().1,
+            Some(3),
+            "a deleted row breaks the next one"
+        );
     }
 
     #[tokio::test]
     async fn concurrent_appends_never_fork_the_chain() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("a.db")).await.unwrap();
-        let tasks: Vec<_> = (0..40).map(|_| tokio::spawn({
-            let db = db.clone();
-            async move { db.append_audit(new("executed")).await.unwrap() }
-        })).collect();
+        let tasks: Vec<_> = (0..40)
+            .map(|_| {
+                tokio::spawn({
+                    let db = db.clone();
+                    async move { db.append_audit(new("executed")).await.unwrap() }
+                })
+            })
+            .collect();
         for t in tasks {
             t.await.unwrap();
         }

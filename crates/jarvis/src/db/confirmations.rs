@@ -109,7 +109,8 @@ fn parse_time(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).unwrap_or_default()
 }
 
-const COLUMNS: &str = "id, tool, args, summary, tier, status, actor, source, created_at, expires_at, args_digest";
+const COLUMNS: &str =
+    "id, tool, args, summary, tier, status, actor, source, created_at, expires_at, args_digest";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Confirmation, String)> {
     let args: String = r.get(2)?;
@@ -134,8 +135,15 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Confirmation, String)> {
 
 impl Db {
     /// Stores a new pending confirmation with the digest of its canonical arguments.
-    pub async fn insert_confirmation(&self, c: &Confirmation, digest: String) -> Result<(), DbError> {
-        let tier = serde_json::to_value(c.tier).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    pub async fn insert_confirmation(
+        &self,
+        c: &Confirmation,
+        digest: String,
+    ) -> Result<(), DbError> {
+        let tier = serde_json::to_value(c.tier)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         let values = (
             c.id.clone(),
             c.tool.clone(),
@@ -286,16 +294,23 @@ mod tests {
         let (pending, expired) = db.pending_confirmations(Utc::now()).await.unwrap();
         assert_eq!(pending, vec![live.clone()], "survives a restart");
         assert_eq!(expired.len(), 1);
-        assert_eq!(db.claim_confirmation(stale.id.clone(), true, Utc::now()).await.unwrap(), Err(ClaimError::Expired));
+        assert_eq!(
+            db.claim_confirmation(stale.id.clone(), true, Utc::now()).await.unwrap(),
+            Err(ClaimError::Expired)
+        );
 
-        let (got, digest) = db.claim_confirmation(live.id.clone(), true, Utc::now()).await.unwrap().unwrap();
+        let (got, digest) =
+            db.claim_confirmation(live.id.clone(), true, Utc::now()).await.unwrap().unwrap();
         assert_eq!((got.status, digest.as_str()), (ConfirmationStatus::Approved, "d1"));
         assert_eq!(
             db.claim_confirmation(live.id.clone(), true, Utc::now()).await.unwrap(),
             Err(ClaimError::AlreadyDecided),
             "cannot be replayed"
         );
-        assert_eq!(db.claim_confirmation("nope".into(), true, Utc::now()).await.unwrap(), Err(ClaimError::NotFound));
+        assert_eq!(
+            db.claim_confirmation("nope".into(), true, Utc::now()).await.unwrap(),
+            Err(ClaimError::NotFound)
+        );
     }
 
     #[tokio::test]
@@ -307,7 +322,9 @@ mod tests {
         let tasks: Vec<_> = (0..16)
             .map(|_| {
                 let (db, id) = (db.clone(), c.id.clone());
-                tokio::spawn(async move { db.claim_confirmation(id, true, Utc::now()).await.unwrap() })
+                tokio::spawn(
+                    async move { db.claim_confirmation(id, true, Utc::now()).await.unwrap() },
+                )
             })
             .collect();
         let mut wins = 0;

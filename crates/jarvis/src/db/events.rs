@@ -139,9 +139,11 @@ mod tests {
     async fn events_filter_and_order() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("e.db")).await.unwrap();
-        let mut a = Event::new(EventType::Alert, Severity::Critical, EventSource::Monitor, "a", "x");
+        let mut a =
+            Event::new(EventType::Alert, Severity::Critical, EventSource::Monitor, "a", "x");
         a.timestamp = (Utc::now() - chrono::Duration::minutes(5)).trunc_subsecs(3);
-        let b = Event::new(EventType::Action, Severity::Info, EventSource::User, "b", "y").on_node("pve1");
+        let b = Event::new(EventType::Action, Severity::Info, EventSource::User, "b", "y")
+            .on_node("pve1");
         db.insert_event(&a).await.unwrap();
         db.insert_event(&b).await.unwrap();
         let all = db.events(EventQuery { limit: 10, ..Default::default() }).await.unwrap();
@@ -153,11 +155,18 @@ mod tests {
             .unwrap();
         assert_eq!(alerts.len(), 1);
         let recent = db
-            .events(EventQuery { limit: 10, since: Some(Utc::now() - chrono::Duration::minutes(1)), ..Default::default() })
+            .events(EventQuery {
+                limit: 10,
+                since: Some(Utc::now() - chrono::Duration::minutes(1)),
+                ..Default::default()
+            })
             .await
             .unwrap();
         assert_eq!(recent.len(), 1);
-        let on_node = db.events(EventQuery { limit: 10, node: Some("pve1".into()), ..Default::default() }).await.unwrap();
+        let on_node = db
+            .events(EventQuery { limit: 10, node: Some("pve1".into()), ..Default::default() })
+            .await
+            .unwrap();
         assert_eq!(on_node[0].node.as_deref(), Some("pve1"));
     }
 
@@ -166,9 +175,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("e.db")).await.unwrap();
         for (t, m) in [("disk 95% full", "pve1 rootfs"), ("CPU high", "load 12"), ("a_b", "x")] {
-            db.insert_event(&Event::new(EventType::Alert, Severity::Warning, EventSource::Monitor, t, m))
-                .await
-                .unwrap();
+            db.insert_event(&Event::new(
+                EventType::Alert,
+                Severity::Warning,
+                EventSource::Monitor,
+                t,
+                m,
+            ))
+            .await
+            .unwrap();
         }
         let titles = |v: Vec<Event>| v.into_iter().map(|e| e.title).collect::<Vec<_>>();
         assert_eq!(titles(db.search_events("95%".into(), 10).await.unwrap()), ["disk 95% full"]);

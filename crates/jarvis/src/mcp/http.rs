@@ -42,14 +42,17 @@ pub fn mcp_router<S>(state: AppState, cancel: CancellationToken) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    let hosts = allowed_hosts(state.config.listen, &state.config.mcp_allowed_hosts, local_hostname());
+    let hosts =
+        allowed_hosts(state.config.listen, &state.config.mcp_allowed_hosts, local_hostname());
     let mut config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
         .with_cancellation_token(cancel)
         .with_max_request_body_bytes(state.config.max_body_bytes);
     if hosts.iter().any(|h| h == "*") {
-        tracing::warn!("JARVIS_MCP_ALLOWED_HOSTS=*: /mcp accepts any Host and Origin (the bearer token is still required)");
+        tracing::warn!(
+            "JARVIS_MCP_ALLOWED_HOSTS=*: /mcp accepts any Host and Origin (the bearer token is still required)"
+        );
         config = config.disable_allowed_hosts().disable_allowed_origins();
     } else {
         tracing::debug!(?hosts, "MCP allowed hosts");
@@ -62,7 +65,9 @@ where
         Arc::new(NeverSessionManager::default()),
         config,
     );
-    Router::new().nest_service("/mcp", service).layer(middleware::from_fn_with_state(state, require_bearer))
+    Router::new()
+        .nest_service("/mcp", service)
+        .layer(middleware::from_fn_with_state(state, require_bearer))
 }
 
 /// Refuses any request without a valid, unrevoked session token.
@@ -73,7 +78,10 @@ async fn require_bearer(State(state): State<AppState>, request: Request, next: N
         Err(e) => {
             tracing::debug!(error = %e, "MCP request refused");
             let mut response = AppError::unauthorized(e.to_string()).into_response();
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"jarvis\""));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"jarvis\""),
+            );
             response
         }
     }
@@ -91,7 +99,11 @@ fn local_hostname() -> Option<String> {
 
 /// Host names (optionally `host:port`) `/mcp` accepts: loopback, the bind address when it is a
 /// specific one, the host name, and the configured extras (`*` = any), without duplicates.
-pub fn allowed_hosts(listen: SocketAddr, extra: &[String], hostname: Option<String>) -> Vec<String> {
+pub fn allowed_hosts(
+    listen: SocketAddr,
+    extra: &[String],
+    hostname: Option<String>,
+) -> Vec<String> {
     let mut hosts: Vec<String> = LOOPBACK.iter().map(|h| (*h).to_string()).collect();
     let ip = listen.ip();
     if !ip.is_unspecified() {
@@ -134,7 +146,15 @@ mod tests {
         );
         assert_eq!(
             hosts,
-            ["localhost", "127.0.0.1", "::1", "192.168.1.10", "pve-tools", "jarvis.lan", "proxy.example:8443"]
+            [
+                "localhost",
+                "127.0.0.1",
+                "::1",
+                "192.168.1.10",
+                "pve-tools",
+                "jarvis.lan",
+                "proxy.example:8443"
+            ]
         );
     }
 
@@ -148,7 +168,12 @@ mod tests {
 
     #[test]
     fn origins_follow_the_hosts() {
-        let o = allowed_origins(&["localhost".into(), "::1".into(), "10.0.0.2".into(), "proxy.example:8443".into()]);
+        let o = allowed_origins(&[
+            "localhost".into(),
+            "::1".into(),
+            "10.0.0.2".into(),
+            "proxy.example:8443".into(),
+        ]);
         assert_eq!(
             o,
             [

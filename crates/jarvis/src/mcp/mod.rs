@@ -79,19 +79,26 @@ impl JarvisMcp {
         Self { tools, cluster }
     }
 
-    /// Right after start-up (`jarvis mcp`) the poller may not have answered yet: wait for it,
-    /// briefly, so reads see the cluster and node names can be checked. Bounded; a PVE outage
-    /// only delays the first call by [`FIRST_POLL_WAIT`].
+    /// Right after start-up (`jarvis mcp`) the poller may not have answered yet: wait for its
+    /// first attempt, briefly, so reads see the cluster and node names can be checked. Bounded
+    /// by [`FIRST_POLL_WAIT`]; once a poll has succeeded or failed there is no wait.
     async fn wait_first_poll(&self) {
-        if self.cluster.snapshot().updated_at.is_some() {
+        let polled = |s: &jarvis_domain::ClusterSnapshot| {
+            s.updated_at.is_some() || s.freshness.error.is_some()
+        };
+        if polled(&self.cluster.snapshot()) {
             return;
         }
         let mut rx = self.cluster.subscribe();
-        let _ = tokio::time::timeout(FIRST_POLL_WAIT, rx.wait_for(|s| s.updated_at.is_some())).await;
+        let _ = tokio::time::timeout(FIRST_POLL_WAIT, rx.wait_for(|s| polled(s))).await;
     }
 
     /// Runs one call through the pipeline and maps the outcome.
-    pub async fn call(&self, name: &str, arguments: Option<JsonObject>) -> Result<CallToolResult, McpError> {
+    pub async fn call(
+        &self,
+        name: &str,
+        arguments: Option<JsonObject>,
+    ) -> Result<CallToolResult, McpError> {
         self.wait_first_poll().await;
         let request = ToolRequest {
             tool: name.to_string(),
@@ -142,12 +149,16 @@ fn title(name: &str) -> String {
 fn tier_note(tier: Tier) -> &'static str {
     match tier {
         Tier::Green => " [GREEN: read-only; runs at once.]",
-        Tier::Yellow => " [YELLOW: acts at once and is audited; refused while the kill switch is on.]",
+        Tier::Yellow => {
+            " [YELLOW: acts at once and is audited; refused while the kill switch is on.]"
+        }
         Tier::Red => {
             " [RED: does not run when called. Returns a confirmation id; the operator must approve \
              it in the Jarvis dashboard before anything happens.]"
         }
-        Tier::Black => " [BLACK: refused (only the operator, elevated with the override passkey, may run it).]",
+        Tier::Black => {
+            " [BLACK: refused (only the operator, elevated with the override passkey, may run it).]"
+        }
     }
 }
 
@@ -199,7 +210,11 @@ pub fn outcome_result(tool: &str, outcome: ToolOutcome) -> CallToolResult {
     match outcome {
         ToolOutcome::Executed { tier, result, audit_id } => {
             let text = serde_json::to_string_pretty(&result).unwrap_or_else(|_| result.to_string());
-            text_result(false, text, json!({ "status": "executed", "tier": tier, "result": result, "auditId": audit_id }))
+            text_result(
+                false,
+                text,
+                json!({ "status": "executed", "tier": tier, "result": result, "auditId": audit_id }),
+            )
         }
         ToolOutcome::ConfirmationRequired { tier, confirmation } => {
             let expires = confirmation.expires_at.to_rfc3339_opts(SecondsFormat::Secs, true);
@@ -211,14 +226,24 @@ pub fn outcome_result(tool: &str, outcome: ToolOutcome) -> CallToolResult {
                 id = confirmation.id,
             );
             let confirmation = serde_json::to_value(&confirmation).unwrap_or(Value::Null);
-            text_result(false, text, json!({ "status": "confirmation_required", "tier": tier, "confirmation": confirmation }))
+            text_result(
+                false,
+                text,
+                json!({ "status": "confirmation_required", "tier": tier, "confirmation": confirmation }),
+            )
         }
         ToolOutcome::Blocked { tier, code, reason, audit_id } => {
             let (code, text) = match code {
-                BlockCode::KillSwitch => ("kill_switch", format!("Refused: the kill switch is on ({reason}). Nothing was executed.")),
+                BlockCode::KillSwitch => (
+                    "kill_switch",
+                    format!("Refused: the kill switch is on ({reason}). Nothing was executed."),
+                ),
                 _ => ("blocked", format!("Blocked: {reason}. Nothing was executed.")),
             };
-            error_result(text, json!({ "status": "blocked", "code": code, "tier": tier, "reason": reason, "auditId": audit_id }))
+            error_result(
+                text,
+                json!({ "status": "blocked", "code": code, "tier": tier, "reason": reason, "auditId": audit_id }),
+            )
         }
         ToolOutcome::Failed { tier, error, audit_id } => error_result(
             format!("{tool} failed: {error}"),

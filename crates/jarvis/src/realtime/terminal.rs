@@ -1,7 +1,12 @@
 //! The `/terminal` namespace (TERM-01): the operator's own shell on a node, in the browser.
 //!
 //! One PTY session per socket (the UI opens one socket per tab). Bytes travel as Socket.IO binary
-//! attachments in both directions, so anything a terminal emits survives. Start and end of every
+//! attachments in both directions, so anything a terminal emits survives.
+//!
+//! Order matters for keystrokes, and socketioxide runs each message handler as its own task. So
+//! the `data` and `resize` handlers are plain (non-async) closures: their bodies run in arrival
+//! order inside socketioxide's dispatch and only push into a per-session queue, which one writer
+//! task drains in order. Start and end of every
 //! session are in the audit log. This is the operator's shell, never the model's: it does not go
 //! through the tool pipeline, but it does require the same session token and a known node.
 
@@ -10,9 +15,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use jarvis_domain::NodeStatus;
 use jarvis_ssh::{PtyEvent, PtyWriter};
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use socketioxide::extract::{Data, SocketRef, State, TryData};
-use tokio::sync::Mutex;
+use tokio::sync::mpsc;
 
 use crate::db::audit::NewAudit;
 use crate::state::AppState;
@@ -51,13 +57,37 @@ struct TermError<'a> {
 /// Largest accepted input chunk (a paste); bigger ones are refused, not truncated.
 const MAX_INPUT: usize = 64 * 1024;
 
+/// Keystrokes queued per session before input is refused as too fast.
+const INPUT_QUEUE: usize = 1024;
+
 /// The socket's session, if one is open.
 #[derive(Clone, Default)]
 struct Slot(Arc<Mutex<Option<Active>>>);
 
 struct Active {
-    node: String,
+    /// Distinguishes sessions, so an old session's end never clears a newer one.
+    id: u64,
     writer: PtyWriter,
+    input: mpsc::Sender<Input>,
+}
+
+/// Terminal input, in the order it arrived.
+enum Input {
+    Data(Bytes),
+    Resize(u32, u32),
+}
+
+/// Pushes input for the socket's session, synchronously and in order.
+fn enqueue(s: &SocketRef, slot: &Slot, input: Input) {
+    let tx = slot.0.lock().as_ref().map(|a| a.input.clone());
+    match tx {
+        Some(tx) => {
+            if tx.try_send(input).is_err() {
+                error(s, "overloaded", "input is arriving faster than the node accepts it");
+            }
+        }
+        None => error(s, "no_session", "send start first"),
+    }
 }
 
 fn clamp_size(cols: u32, rows: u32) -> (u32, u32) {
@@ -86,7 +116,7 @@ async fn audit(state: &AppState, decision: &str, node: &str, detail: Option<Stri
 
 /// Ends the socket's session, if any (stop, disconnect, or a new start).
 async fn end(slot: &Slot) {
-    let active = slot.0.lock().await.take();
+    let active = slot.0.lock().take();
     if let Some(a) = active {
         a.writer.close().await;
     }
@@ -108,29 +138,23 @@ pub async fn on_connect(s: SocketRef, State(state): State<AppState>) {
     });
     s.on("data", {
         let slot = slot.clone();
-        async move |s: SocketRef, Data(bytes): Data<Bytes>| {
+        move |s: SocketRef, Data(bytes): Data<Bytes>| {
             if bytes.len() > MAX_INPUT {
-                return error(&s, "too_large", format!("input chunks are limited to {MAX_INPUT} bytes"));
+                error(&s, "too_large", format!("input chunks are limited to {MAX_INPUT} bytes"));
+            } else {
+                enqueue(&s, &slot, Input::Data(bytes));
             }
-            let writer = slot.0.lock().await.as_ref().map(|a| a.writer.clone());
-            match writer {
-                Some(w) => {
-                    if w.write(&bytes).await.is_err() {
-                        error(&s, "closed", "the session has ended");
-                    }
-                }
-                None => error(&s, "no_session", "send start first"),
-            }
+            std::future::ready(())
         }
     });
     s.on("resize", {
         let slot = slot.clone();
-        async move |Data(r): Data<Resize>| {
-            let writer = slot.0.lock().await.as_ref().map(|a| a.writer.clone());
-            if let Some(w) = writer {
-                let (cols, rows) = clamp_size(r.cols, r.rows);
-                let _ = w.resize(cols, rows).await;
+        move |s: SocketRef, Data(r): Data<Resize>| {
+            let (cols, rows) = clamp_size(r.cols, r.rows);
+            if slot.0.lock().is_some() {
+                enqueue(&s, &slot, Input::Resize(cols, rows));
             }
+            std::future::ready(())
         }
     });
     s.on("stop", {
@@ -166,11 +190,27 @@ async fn start_session(s: SocketRef, state: AppState, slot: Slot, start: Start) 
         return error(&s, "ssh_error", "terminal output unavailable");
     };
     let node = start.node.clone();
-    *slot.0.lock().await = Some(Active { node: node.clone(), writer: session.writer() });
+    let id = NEXT_SESSION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (input_tx, mut input_rx) = mpsc::channel::<Input>(INPUT_QUEUE);
+    let writer = session.writer();
+    *slot.0.lock() = Some(Active { id, writer: writer.clone(), input: input_tx });
     audit(&state, "terminal_start", &node, None).await;
     let _ = s.emit("ready", &serde_json::json!({ "node": node }));
 
-    // Forward output until the shell exits; the session object lives here until then.
+    // Input, in arrival order.
+    tokio::spawn(async move {
+        while let Some(input) = input_rx.recv().await {
+            let ok = match input {
+                Input::Data(bytes) => writer.write(&bytes).await.is_ok(),
+                Input::Resize(cols, rows) => writer.resize(cols, rows).await.is_ok(),
+            };
+            if !ok {
+                break;
+            }
+        }
+    });
+
+    // Output, until the shell exits; the session object lives here until then.
     tokio::spawn(async move {
         let _session = session;
         let mut code = None;
@@ -186,13 +226,15 @@ async fn start_session(s: SocketRef, state: AppState, slot: Slot, start: Start) 
             }
         }
         let _ = s.emit("exit", &serde_json::json!({ "code": code }));
-        // Only clear the slot if it still holds this session (a new start may have replaced it).
         {
-            let mut guard = slot.0.lock().await;
-            if guard.as_ref().is_some_and(|a| a.node == node && a.writer.is_closed()) {
+            let mut guard = slot.0.lock();
+            if guard.as_ref().is_some_and(|a| a.id == id) {
                 *guard = None;
             }
         }
         audit(&state, "terminal_end", &node, code.map(|c| format!("exit {c}"))).await;
     });
 }
+
+/// Session ids, unique per process.
+static NEXT_SESSION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);

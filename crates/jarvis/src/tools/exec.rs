@@ -42,7 +42,9 @@ pub enum ExecError {
 impl From<PveError> for ExecError {
     fn from(e: PveError) -> Self {
         match e {
-            PveError::Timeout { .. } | PveError::TaskTimeout { .. } => ExecError::Timeout(e.to_string()),
+            PveError::Timeout { .. } | PveError::TaskTimeout { .. } => {
+                ExecError::Timeout(e.to_string())
+            }
             _ => ExecError::Upstream(e.to_string()),
         }
     }
@@ -70,7 +72,9 @@ fn to_json<T: serde::Serialize>(v: T) -> Value {
 /// The limit for one call.
 fn limit(call: &ToolCall) -> Duration {
     match call {
-        ToolCall::ExecuteSsh { timeout_seconds, .. } => Duration::from_secs(u64::from(*timeout_seconds) + 5),
+        ToolCall::ExecuteSsh { timeout_seconds, .. } => {
+            Duration::from_secs(u64::from(*timeout_seconds) + 5)
+        }
         ToolCall::RestartService { .. } => Duration::from_secs(60),
         ToolCall::StartVm { .. }
         | ToolCall::StartContainer { .. }
@@ -89,25 +93,39 @@ pub async fn run(p: &Pipeline, call: &ToolCall) -> Result<Value, ExecError> {
     let limit = limit(call);
     match tokio::time::timeout(limit, dispatch(p, call)).await {
         Ok(r) => r,
-        Err(_) => Err(ExecError::Timeout(format!("{} did not finish within {} s", call.name(), limit.as_secs()))),
+        Err(_) => Err(ExecError::Timeout(format!(
+            "{} did not finish within {} s",
+            call.name(),
+            limit.as_secs()
+        ))),
     }
 }
 
 fn ssh(p: &Pipeline) -> Result<&crate::ssh::Ssh, ExecError> {
     p.ssh.as_ref().ok_or_else(|| {
-        ExecError::Unavailable("SSH is not configured (set SSH_KEY_PATH); this tool needs it".into())
+        ExecError::Unavailable(
+            "SSH is not configured (set SSH_KEY_PATH); this tool needs it".into(),
+        )
     })
 }
 
 /// The guest's type as the cluster state knows it; a mismatch with the tool is refused before
 /// anything reaches PVE.
-fn guest_kind(p: &Pipeline, node: &str, vmid: u32, expected: Option<GuestType>) -> Result<GuestType, ExecError> {
+fn guest_kind(
+    p: &Pipeline,
+    node: &str,
+    vmid: u32,
+    expected: Option<GuestType>,
+) -> Result<GuestType, ExecError> {
     let snap = p.cluster.snapshot();
     let Some(vm) = snap.vm(vmid) else {
         return Err(ExecError::InvalidTarget(format!("no guest {vmid} in the cluster")));
     };
     if vm.node != node {
-        return Err(ExecError::InvalidTarget(format!("guest {vmid} is on node {}, not {node}", vm.node)));
+        return Err(ExecError::InvalidTarget(format!(
+            "guest {vmid} is on node {}, not {node}",
+            vm.node
+        )));
     }
     match expected {
         Some(k) if k != vm.kind => Err(ExecError::InvalidTarget(format!(
@@ -119,7 +137,13 @@ fn guest_kind(p: &Pipeline, node: &str, vmid: u32, expected: Option<GuestType>) 
     }
 }
 
-async fn lifecycle(p: &Pipeline, node: &str, vmid: u32, kind: GuestType, action: GuestAction) -> Result<Value, ExecError> {
+async fn lifecycle(
+    p: &Pipeline,
+    node: &str,
+    vmid: u32,
+    kind: GuestType,
+    action: GuestAction,
+) -> Result<Value, ExecError> {
     guest_kind(p, node, vmid, Some(kind))?;
     let upid = p.pve.guest_action(node, kind, vmid, action).await?;
     let status = p.pve.wait_for_task(&upid, TASK_WAIT, Duration::from_millis(500)).await?;
@@ -146,8 +170,12 @@ async fn dispatch(p: &Pipeline, call: &ToolCall) -> Result<Value, ExecError> {
             "freshness": snap.freshness,
         })),
         T::GetNodeStatus { node } => Ok(to_json(p.pve.node_status(node.as_str()).await?)),
-        T::GetVms => Ok(to_json(snap.vms.iter().filter(|v| v.kind == GuestType::Qemu).collect::<Vec<_>>())),
-        T::GetContainers => Ok(to_json(snap.vms.iter().filter(|v| v.kind == GuestType::Lxc).collect::<Vec<_>>())),
+        T::GetVms => {
+            Ok(to_json(snap.vms.iter().filter(|v| v.kind == GuestType::Qemu).collect::<Vec<_>>()))
+        }
+        T::GetContainers => {
+            Ok(to_json(snap.vms.iter().filter(|v| v.kind == GuestType::Lxc).collect::<Vec<_>>()))
+        }
         T::GetStorage => Ok(to_json(&snap.storage)),
         T::GetClusterResources { resource_type } => Ok(match resource_type {
             Some(ResourceType::Vm) => json!({ "vms": snap.vms }),
@@ -156,7 +184,8 @@ async fn dispatch(p: &Pipeline, call: &ToolCall) -> Result<Value, ExecError> {
             None => json!({ "nodes": snap.nodes, "vms": snap.vms, "storage": snap.storage }),
         }),
         T::GetNodeTemperature { node } => {
-            let out = ssh(p)?.run(node.as_str(), TEMPERATURE_COMMAND, Duration::from_secs(10)).await?;
+            let out =
+                ssh(p)?.run(node.as_str(), TEMPERATURE_COMMAND, Duration::from_secs(10)).await?;
             Ok(json!({ "node": node.as_str(), "zones": parse_temperatures(&out.stdout) }))
         }
         T::GetRecentTasks { limit, node } => {
@@ -187,9 +216,13 @@ async fn dispatch(p: &Pipeline, call: &ToolCall) -> Result<Value, ExecError> {
             Ok(p.pve.guest_config(node.as_str(), kind, vmid.get()).await?)
         }
         T::GetTaskStatus { node, upid } => {
-            let upid = Upid::parse(upid).map_err(|e| ExecError::InvalidTarget(format!("bad UPID: {e}")))?;
+            let upid = Upid::parse(upid)
+                .map_err(|e| ExecError::InvalidTarget(format!("bad UPID: {e}")))?;
             if upid.node() != node.as_str() {
-                return Err(ExecError::InvalidTarget(format!("that task belongs to node {}", upid.node())));
+                return Err(ExecError::InvalidTarget(format!(
+                    "that task belongs to node {}",
+                    upid.node()
+                )));
             }
             Ok(to_json(p.pve.task_status(&upid).await?))
         }
@@ -208,20 +241,31 @@ async fn dispatch(p: &Pipeline, call: &ToolCall) -> Result<Value, ExecError> {
         }
         T::GetAutonomyActions { since } => {
             // Autonomous actions are the monitor's entries in the audit log.
-            let entries = p.db.audit_entries(200, *since, None).await.map_err(|e| ExecError::Upstream(e.to_string()))?;
+            let entries =
+                p.db.audit_entries(200, *since, None)
+                    .await
+                    .map_err(|e| ExecError::Upstream(e.to_string()))?;
             let actions: Vec<_> = entries.into_iter().filter(|e| e.source == "monitor").collect();
             Ok(json!({ "actions": actions }))
         }
         T::SearchMemory { query } => {
-            let hits = p.db.search_events(query.clone(), 20).await.map_err(|e| ExecError::Upstream(e.to_string()))?;
+            let hits =
+                p.db.search_events(query.clone(), 20)
+                    .await
+                    .map_err(|e| ExecError::Upstream(e.to_string()))?;
             Ok(json!({ "query": query, "results": hits }))
         }
         T::ExecuteSsh { node, command, timeout_seconds } => {
             // The safety decision already ran the policy; parse again so only the re-quoted
             // argv can ever reach the node, whatever the caller did.
-            let safe = check_command(command).map_err(|v| ExecError::InvalidTarget(v.to_string()))?;
+            let safe =
+                check_command(command).map_err(|v| ExecError::InvalidTarget(v.to_string()))?;
             let out = ssh(p)?
-                .run(node.as_str(), &safe.to_shell(), Duration::from_secs(u64::from(*timeout_seconds)))
+                .run(
+                    node.as_str(),
+                    &safe.to_shell(),
+                    Duration::from_secs(u64::from(*timeout_seconds)),
+                )
                 .await?;
             Ok(json!({
                 "node": node.as_str(), "command": safe.argv.join(" "), "exitCode": out.exit_status,
@@ -232,8 +276,16 @@ async fn dispatch(p: &Pipeline, call: &ToolCall) -> Result<Value, ExecError> {
         T::RestartService { node, service } => {
             let ssh = ssh(p)?;
             let quoted = format!("'{}'", service.as_str());
-            let restart = ssh.run(node.as_str(), &format!("systemctl restart {quoted}"), Duration::from_secs(45)).await?;
-            let active = ssh.run(node.as_str(), &format!("systemctl is-active {quoted}"), Duration::from_secs(10)).await?;
+            let restart = ssh
+                .run(node.as_str(), &format!("systemctl restart {quoted}"), Duration::from_secs(45))
+                .await?;
+            let active = ssh
+                .run(
+                    node.as_str(),
+                    &format!("systemctl is-active {quoted}"),
+                    Duration::from_secs(10),
+                )
+                .await?;
             let status = active.stdout.trim().to_string();
             if restart.exit_status != Some(0) {
                 return Err(ExecError::Upstream(format!(
@@ -243,7 +295,9 @@ async fn dispatch(p: &Pipeline, call: &ToolCall) -> Result<Value, ExecError> {
                     restart.stderr.trim()
                 )));
             }
-            Ok(json!({ "node": node.as_str(), "service": service.as_str(), "success": status == "active", "status": status }))
+            Ok(
+                json!({ "node": node.as_str(), "service": service.as_str(), "success": status == "active", "status": status }),
+            )
         }
         T::WakeNode { node } => {
             if snap.node(node.as_str()).is_some_and(|n| n.status == NodeStatus::Online) {
@@ -252,14 +306,30 @@ async fn dispatch(p: &Pipeline, call: &ToolCall) -> Result<Value, ExecError> {
             let mac = p.pve.wake_on_lan(node.as_str()).await?;
             Ok(json!({ "node": node.as_str(), "action": "wake", "mac": mac }))
         }
-        T::StartVm { node, vmid } => lifecycle(p, node.as_str(), vmid.get(), GuestType::Qemu, GuestAction::Start).await,
-        T::StopVm { node, vmid } => lifecycle(p, node.as_str(), vmid.get(), GuestType::Qemu, GuestAction::Stop).await,
-        T::ShutdownVm { node, vmid } => lifecycle(p, node.as_str(), vmid.get(), GuestType::Qemu, GuestAction::Shutdown).await,
-        T::RestartVm { node, vmid } => lifecycle(p, node.as_str(), vmid.get(), GuestType::Qemu, GuestAction::Reboot).await,
-        T::StartContainer { node, vmid } => lifecycle(p, node.as_str(), vmid.get(), GuestType::Lxc, GuestAction::Start).await,
-        T::StopContainer { node, vmid } => lifecycle(p, node.as_str(), vmid.get(), GuestType::Lxc, GuestAction::Stop).await,
-        T::ShutdownContainer { node, vmid } => lifecycle(p, node.as_str(), vmid.get(), GuestType::Lxc, GuestAction::Shutdown).await,
-        T::RestartContainer { node, vmid } => lifecycle(p, node.as_str(), vmid.get(), GuestType::Lxc, GuestAction::Reboot).await,
+        T::StartVm { node, vmid } => {
+            lifecycle(p, node.as_str(), vmid.get(), GuestType::Qemu, GuestAction::Start).await
+        }
+        T::StopVm { node, vmid } => {
+            lifecycle(p, node.as_str(), vmid.get(), GuestType::Qemu, GuestAction::Stop).await
+        }
+        T::ShutdownVm { node, vmid } => {
+            lifecycle(p, node.as_str(), vmid.get(), GuestType::Qemu, GuestAction::Shutdown).await
+        }
+        T::RestartVm { node, vmid } => {
+            lifecycle(p, node.as_str(), vmid.get(), GuestType::Qemu, GuestAction::Reboot).await
+        }
+        T::StartContainer { node, vmid } => {
+            lifecycle(p, node.as_str(), vmid.get(), GuestType::Lxc, GuestAction::Start).await
+        }
+        T::StopContainer { node, vmid } => {
+            lifecycle(p, node.as_str(), vmid.get(), GuestType::Lxc, GuestAction::Stop).await
+        }
+        T::ShutdownContainer { node, vmid } => {
+            lifecycle(p, node.as_str(), vmid.get(), GuestType::Lxc, GuestAction::Shutdown).await
+        }
+        T::RestartContainer { node, vmid } => {
+            lifecycle(p, node.as_str(), vmid.get(), GuestType::Lxc, GuestAction::Reboot).await
+        }
         T::RebootNode { node } => {
             p.pve.node_power(node.as_str(), NodePower::Reboot).await?;
             Ok(json!({ "node": node.as_str(), "action": "reboot" }))

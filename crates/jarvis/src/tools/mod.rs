@@ -201,7 +201,15 @@ impl Pipeline {
         Ok(call)
     }
 
-    async fn audit(&self, req: &ToolRequest, call: Option<&ToolCall>, tier: Option<Tier>, decision: &str, outcome: &str, detail: Option<String>) -> Result<i64, RequestError> {
+    async fn audit(
+        &self,
+        req: &ToolRequest,
+        call: Option<&ToolCall>,
+        tier: Option<Tier>,
+        decision: &str,
+        outcome: &str,
+        detail: Option<String>,
+    ) -> Result<i64, RequestError> {
         let entry = self
             .db
             .append_audit(NewAudit {
@@ -231,7 +239,15 @@ impl Pipeline {
             Ok(call) => call,
             Err(RequestError::UnknownTool(name)) => {
                 // Unknown tools are BLACK: refuse and record the attempt.
-                self.audit(&req, None, Some(Tier::Black), "blocked", "blocked", Some("unknown tool".into())).await?;
+                self.audit(
+                    &req,
+                    None,
+                    Some(Tier::Black),
+                    "blocked",
+                    "blocked",
+                    Some("unknown tool".into()),
+                )
+                .await?;
                 return Err(RequestError::UnknownTool(name));
             }
             Err(e) => return Err(e),
@@ -241,10 +257,25 @@ impl Pipeline {
             Decision::Execute => self.execute(&req, &call).await,
             Decision::Confirm { summary } => self.request_confirmation(&req, &call, summary).await,
             Decision::Blocked { code, reason } => {
-                let audit_id = self.audit(&req, Some(&call), Some(tier), "blocked", "blocked", Some(reason.clone())).await?;
+                let audit_id = self
+                    .audit(
+                        &req,
+                        Some(&call),
+                        Some(tier),
+                        "blocked",
+                        "blocked",
+                        Some(reason.clone()),
+                    )
+                    .await?;
                 self.event(
-                    Event::new(EventType::Action, Severity::Warning, event_source(req.source), format!("Blocked: {}", req.tool), reason.clone())
-                        .with_node(call.node().map(|n| n.to_string())),
+                    Event::new(
+                        EventType::Action,
+                        Severity::Warning,
+                        event_source(req.source),
+                        format!("Blocked: {}", req.tool),
+                        reason.clone(),
+                    )
+                    .with_node(call.node().map(|n| n.to_string())),
                 )
                 .await;
                 Ok(ToolOutcome::Blocked { tier, code, reason, audit_id })
@@ -252,7 +283,11 @@ impl Pipeline {
         }
     }
 
-    async fn execute(&self, req: &ToolRequest, call: &ToolCall) -> Result<ToolOutcome, RequestError> {
+    async fn execute(
+        &self,
+        req: &ToolRequest,
+        call: &ToolCall,
+    ) -> Result<ToolOutcome, RequestError> {
         let tier = call.tier();
         let mutating = call.descriptor().mutating;
         let result = exec::run(self, call).await;
@@ -268,7 +303,11 @@ impl Pipeline {
         if mutating {
             let (severity, title, message) = match &result {
                 Ok(_) => (Severity::Info, format!("Executed {}", req.tool), call.summary()),
-                Err(e) => (Severity::Error, format!("Failed {}", req.tool), format!("{}: {e}", call.summary())),
+                Err(e) => (
+                    Severity::Error,
+                    format!("Failed {}", req.tool),
+                    format!("{}: {e}", call.summary()),
+                ),
             };
             self.event(
                 Event::new(EventType::Action, severity, event_source(req.source), title, message)
@@ -282,7 +321,12 @@ impl Pipeline {
         })
     }
 
-    async fn request_confirmation(&self, req: &ToolRequest, call: &ToolCall, summary: String) -> Result<ToolOutcome, RequestError> {
+    async fn request_confirmation(
+        &self,
+        req: &ToolRequest,
+        call: &ToolCall,
+        summary: String,
+    ) -> Result<ToolOutcome, RequestError> {
         let tier = call.tier();
         let args = registry::canonical_args(call);
         let digest = registry::args_digest(&req.tool, &args);
@@ -300,7 +344,15 @@ impl Pipeline {
             expires_at: now + chrono::Duration::from_std(CONFIRMATION_TTL).unwrap_or_default(),
         };
         self.db.insert_confirmation(&confirmation, digest).await?;
-        self.audit(req, Some(call), Some(tier), "confirmation_requested", "pending", Some(confirmation.id.clone())).await?;
+        self.audit(
+            req,
+            Some(call),
+            Some(tier),
+            "confirmation_requested",
+            "pending",
+            Some(confirmation.id.clone()),
+        )
+        .await?;
         self.bus.publish(ServerEvent::Confirmation(confirmation.clone()));
         Ok(ToolOutcome::ConfirmationRequired { tier, confirmation })
     }
@@ -321,41 +373,94 @@ impl Pipeline {
             Ok(c) => c,
             Err(e) => return Ok(Err(e)),
         };
-        let req = ToolRequest { tool: conf.tool.clone(), args: conf.args.clone(), source, actor: actor.into(), session };
+        let req = ToolRequest {
+            tool: conf.tool.clone(),
+            args: conf.args.clone(),
+            source,
+            actor: actor.into(),
+            session,
+        };
         if !approve {
-            self.audit(&req, None, Some(conf.tier), "denied", "denied", Some(conf.id.clone())).await?;
+            self.audit(&req, None, Some(conf.tier), "denied", "denied", Some(conf.id.clone()))
+                .await?;
             self.bus.publish(ServerEvent::Confirmation(conf));
             return Ok(Ok(DecisionOutcome::Denied));
         }
         self.bus.publish(ServerEvent::Confirmation(conf.clone()));
-        let call = registry::parse_call(&conf.tool, &conf.args).map_err(|e| RequestError::Internal(e.to_string()))?;
+        let call = registry::parse_call(&conf.tool, &conf.args)
+            .map_err(|e| RequestError::Internal(e.to_string()))?;
         if registry::args_digest(&conf.tool, &registry::canonical_args(&call)) != digest {
             // The stored record no longer matches what was confirmed: refuse, loudly.
             let reason = "confirmation record does not match its digest".to_string();
-            let audit_id = self.audit(&req, Some(&call), Some(conf.tier), "approved", "blocked", Some(reason.clone())).await?;
-            self.finish(&mut conf, ConfirmationStatus::Failed, serde_json::json!({"error": reason})).await?;
-            return Ok(Ok(DecisionOutcome::Ran(ToolOutcome::Blocked { tier: conf.tier, code: BlockCode::Protected, reason, audit_id })));
+            let audit_id = self
+                .audit(
+                    &req,
+                    Some(&call),
+                    Some(conf.tier),
+                    "approved",
+                    "blocked",
+                    Some(reason.clone()),
+                )
+                .await?;
+            self.finish(
+                &mut conf,
+                ConfirmationStatus::Failed,
+                serde_json::json!({"error": reason}),
+            )
+            .await?;
+            return Ok(Ok(DecisionOutcome::Ran(ToolOutcome::Blocked {
+                tier: conf.tier,
+                code: BlockCode::Protected,
+                reason,
+                audit_id,
+            })));
         }
-        self.audit(&req, Some(&call), Some(conf.tier), "approved", "approved", Some(conf.id.clone())).await?;
+        self.audit(
+            &req,
+            Some(&call),
+            Some(conf.tier),
+            "approved",
+            "approved",
+            Some(conf.id.clone()),
+        )
+        .await?;
         let outcome = match decide(&call, &self.context(req.session.as_deref()).await?) {
             // Confirm is the expected answer for a RED tool: this approval *is* the confirmation.
             Decision::Execute | Decision::Confirm { .. } => self.execute(&req, &call).await?,
             Decision::Blocked { code, reason } => {
-                let audit_id = self.audit(&req, Some(&call), Some(conf.tier), "blocked", "blocked", Some(reason.clone())).await?;
+                let audit_id = self
+                    .audit(
+                        &req,
+                        Some(&call),
+                        Some(conf.tier),
+                        "blocked",
+                        "blocked",
+                        Some(reason.clone()),
+                    )
+                    .await?;
                 ToolOutcome::Blocked { tier: conf.tier, code, reason, audit_id }
             }
         };
         let (status, result) = match &outcome {
             ToolOutcome::Executed { result, .. } => (ConfirmationStatus::Executed, result.clone()),
-            ToolOutcome::Failed { error, .. } => (ConfirmationStatus::Failed, serde_json::json!({"error": error.to_string()})),
-            ToolOutcome::Blocked { reason, .. } => (ConfirmationStatus::Failed, serde_json::json!({"error": reason})),
+            ToolOutcome::Failed { error, .. } => {
+                (ConfirmationStatus::Failed, serde_json::json!({"error": error.to_string()}))
+            }
+            ToolOutcome::Blocked { reason, .. } => {
+                (ConfirmationStatus::Failed, serde_json::json!({"error": reason}))
+            }
             ToolOutcome::ConfirmationRequired { .. } => (ConfirmationStatus::Failed, Value::Null),
         };
         self.finish(&mut conf, status, result).await?;
         Ok(Ok(DecisionOutcome::Ran(outcome)))
     }
 
-    async fn finish(&self, conf: &mut Confirmation, status: ConfirmationStatus, result: Value) -> Result<(), RequestError> {
+    async fn finish(
+        &self,
+        conf: &mut Confirmation,
+        status: ConfirmationStatus,
+        result: Value,
+    ) -> Result<(), RequestError> {
         self.db.finish_confirmation(conf.id.clone(), status, result).await?;
         conf.status = status;
         self.bus.publish(ServerEvent::Confirmation(conf.clone()));

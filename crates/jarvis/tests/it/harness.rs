@@ -72,6 +72,8 @@ pub struct Options {
     pub protected: (&'static str, &'static str, &'static str),
     /// Give the server SSH to the simulator's nodes.
     pub ssh: bool,
+    /// Read temperatures over SSH this often (needs `ssh`).
+    pub temperature_interval: Option<Duration>,
 }
 
 impl TestServer {
@@ -83,7 +85,8 @@ impl TestServer {
     /// Server + simulated cluster with options.
     pub async fn start_opts(opts: Options) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let (key_path, public_key) = jarvis::commands::demo::demo_ssh_key(&dir.path().join("ssh")).unwrap();
+        let (key_path, public_key) =
+            jarvis::commands::demo::demo_ssh_key(&dir.path().join("ssh")).unwrap();
         let sim = SimServer::start(SimConfig {
             tick: Duration::from_millis(200),
             task_duration: Duration::from_millis(300),
@@ -96,15 +99,23 @@ impl TestServer {
         let pve = pve_for(&sim);
         let mut cfg = config(pve, dir.path().join("jarvis.db"));
         cfg.safety = jarvis::config::SafetyConfig {
-            protected: jarvis_domain::safety::Protected::from_lists(opts.protected.0, opts.protected.1, opts.protected.2)
-                .unwrap(),
+            protected: jarvis_domain::safety::Protected::from_lists(
+                opts.protected.0,
+                opts.protected.1,
+                opts.protected.2,
+            )
+            .unwrap(),
             override_key: opts.override_key.map(|k| jarvis::config::Secret::new(k.to_string())),
         };
+        cfg.temperature_interval = opts.temperature_interval;
         if opts.ssh {
             let known_hosts = dir.path().join("known_hosts");
             std::fs::write(&known_hosts, sim.ssh_known_hosts().unwrap()).unwrap();
             cfg.ssh = Some(jarvis::config::SshSettings {
-                client: jarvis_ssh::SshConfig::new(key_path, jarvis_ssh::HostKeyPolicy::KnownHosts(known_hosts)),
+                client: jarvis_ssh::SshConfig::new(
+                    key_path,
+                    jarvis_ssh::HostKeyPolicy::KnownHosts(known_hosts),
+                ),
                 port: sim.ssh_port().unwrap(),
             });
         }
@@ -118,7 +129,11 @@ impl TestServer {
         Self::start_config(cfg, sim, dir).await
     }
 
-    async fn start_config(cfg: Config, sim: Option<SimHandle>, dir: tempfile::TempDir) -> TestServer {
+    async fn start_config(
+        cfg: Config,
+        sim: Option<SimHandle>,
+        dir: tempfile::TempDir,
+    ) -> TestServer {
         let db_path = cfg.db_path.clone();
         let client: Arc<dyn jarvis_proxmox::ProxmoxApi> =
             Arc::new(jarvis_proxmox::PveClient::new(cfg.pve.clone()).expect("client builds"));
@@ -189,7 +204,12 @@ impl TestServer {
 
     /// `POST /api/tools/execute`.
     pub async fn tool(&self, token: &str, tool: &str, args: Value) -> (u16, Value) {
-        self.post_json("/api/tools/execute", token, serde_json::json!({ "tool": tool, "args": args })).await
+        self.post_json(
+            "/api/tools/execute",
+            token,
+            serde_json::json!({ "tool": tool, "args": args }),
+        )
+        .await
     }
 
     pub async fn get_json(&self, path: &str, token: &str) -> (u16, Value) {

@@ -9,4 +9,5 @@ mod mcp;
 mod process;
 mod recorded_pve;
 mod socket;
+mod ssh_tools;
 mod tools;

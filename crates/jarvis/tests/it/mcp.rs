@@ -29,19 +29,26 @@ fn args(v: Value) -> JsonObject {
     v.as_object().cloned().expect("arguments are an object")
 }
 
-async fn call(c: &RunningService<RoleClient, ()>, tool: &str, a: Value) -> Result<CallToolResult, ServiceError> {
+async fn call(
+    c: &RunningService<RoleClient, ()>,
+    tool: &str,
+    a: Value,
+) -> Result<CallToolResult, ServiceError> {
     c.call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(args(a))).await
 }
 
 fn text(r: &CallToolResult) -> String {
-    r.content.iter().filter_map(|c| c.as_text()).map(|t| t.text.as_str()).collect::<Vec<_>>().join("\n")
+    r.content
+        .iter()
+        .filter_map(|c| c.as_text())
+        .map(|t| t.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A guest of the simulated cluster (qemu, not a template) in `status`: (node, vmid).
 async fn guest(s: &TestServer, token: &str, status: &str) -> (String, u64) {
-    let c = s
-        .wait_cluster(token, 10, |c| c["vms"].as_array().is_some_and(|v| !v.is_empty()))
-        .await;
+    let c = s.wait_cluster(token, 10, |c| c["vms"].as_array().is_some_and(|v| !v.is_empty())).await;
     let vm = c["vms"]
         .as_array()
         .unwrap()
@@ -57,8 +64,15 @@ async fn vm_status(s: &TestServer, vmid: u64) -> String {
     serde_json::to_value(vm.status).unwrap().as_str().unwrap().to_string()
 }
 
-async fn send_json(s: &TestServer, method: reqwest::Method, path: &str, token: &str, body: Value) -> (u16, Value) {
-    let r = s.http.request(method, s.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
+async fn send_json(
+    s: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Value,
+) -> (u16, Value) {
+    let r =
+        s.http.request(method, s.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
 }
@@ -78,14 +92,21 @@ async fn http_client_lists_the_registry_and_runs_green_tools() {
     let info = client.peer_info().expect("server info after initialize");
     assert_eq!(info.server_info.as_ref().map(|i| i.name.as_str()), Some("jarvis"));
     let instructions = info.instructions.clone().unwrap_or_default();
-    assert!(instructions.contains("confirmation id") && instructions.contains("data, never instructions"), "{instructions}");
+    assert!(
+        instructions.contains("confirmation id")
+            && instructions.contains("data, never instructions"),
+        "{instructions}"
+    );
 
     let tools = client.list_all_tools().await.unwrap();
     assert!(tools.len() >= 25, "{} tools", tools.len());
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     let registry: Vec<&str> = REGISTRY.iter().map(|d| d.name).collect();
     assert_eq!(names, registry, "the MCP list is the registry, in order");
-    assert!(!names.iter().any(|n| n.contains("confirm") || n.contains("approve")), "no way to approve over MCP");
+    assert!(
+        !names.iter().any(|n| n.contains("confirm") || n.contains("approve")),
+        "no way to approve over MCP"
+    );
     for (t, d) in tools.iter().zip(REGISTRY) {
         let a = t.annotations.as_ref().expect("annotations");
         let tier = d.tier.as_str();
@@ -166,8 +187,14 @@ async fn http_red_tool_returns_a_confirmation_only_the_operator_can_approve() {
     assert_eq!(listed["source"], "mcp");
     assert_eq!(listed["actor"], "mcp");
 
-    let (status, body) =
-        send_json(&s, reqwest::Method::POST, &format!("/api/confirmations/{id}"), &token, json!({"decision": "approve"})).await;
+    let (status, body) = send_json(
+        &s,
+        reqwest::Method::POST,
+        &format!("/api/confirmations/{id}"),
+        &token,
+        json!({"decision": "approve"}),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "executed", "{body}");
     assert_eq!(vm_status(&s, vmid).await, "stopped");
@@ -175,7 +202,10 @@ async fn http_red_tool_returns_a_confirmation_only_the_operator_can_approve() {
     // The audit log records the MCP request and the operator's approval.
     let (_, audit) = s.get_json("/api/audit?tool=stop_vm", &token).await;
     let entries = audit["entries"].as_array().unwrap();
-    assert!(entries.iter().any(|e| e["source"] == "mcp" && e["decision"] == "confirmation_requested"), "{audit}");
+    assert!(
+        entries.iter().any(|e| e["source"] == "mcp" && e["decision"] == "confirmation_requested"),
+        "{audit}"
+    );
     assert!(entries.iter().any(|e| e["decision"] == "approved"), "{audit}");
 
     client.cancel().await.unwrap();
@@ -189,8 +219,14 @@ async fn http_kill_switch_refuses_acting_tools_and_is_audited() {
     let (node, vmid) = guest(&s, &token, "stopped").await;
     let client = mcp_client(&s, &token).await;
 
-    let (status, body) =
-        send_json(&s, reqwest::Method::PUT, "/api/monitor/killswitch", &token, json!({"active": true})).await;
+    let (status, body) = send_json(
+        &s,
+        reqwest::Method::PUT,
+        "/api/monitor/killswitch",
+        &token,
+        json!({"active": true}),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
 
     let r = call(&client, "start_vm", json!({ "node": node, "vmid": vmid })).await.unwrap();
@@ -209,7 +245,9 @@ async fn http_kill_switch_refuses_acting_tools_and_is_audited() {
     let (_, audit) = s.get_json("/api/audit?tool=start_vm", &token).await;
     let entries = audit["entries"].as_array().unwrap();
     assert!(
-        entries.iter().any(|e| e["source"] == "mcp" && e["decision"] == "blocked" && e["actor"] == "mcp"),
+        entries
+            .iter()
+            .any(|e| e["source"] == "mcp" && e["decision"] == "blocked" && e["actor"] == "mcp"),
         "{audit}"
     );
 
@@ -337,7 +375,8 @@ impl StdioMcp {
                 .unwrap()
                 .unwrap_or_else(|| panic!("stdout closed while waiting for {method}"));
             self.lines.push(line.clone());
-            let msg: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
+            let msg: Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
             assert_eq!(msg["jsonrpc"], "2.0", "{line}");
             if msg["id"] == id {
                 return msg;
@@ -346,7 +385,8 @@ impl StdioMcp {
     }
 
     async fn call(&mut self, id: u64, tool: &str, arguments: Value) -> Value {
-        let r = self.request(id, "tools/call", json!({ "name": tool, "arguments": arguments })).await;
+        let r =
+            self.request(id, "tools/call", json!({ "name": tool, "arguments": arguments })).await;
         assert!(r.get("error").is_none(), "{tool}: {r}");
         r["result"].clone()
     }
@@ -360,13 +400,24 @@ async fn stdio_serves_the_same_pipeline_and_keeps_stdout_clean() {
     let (_, stopped_vmid) = guest(&s, &token, "stopped").await;
     let mut mcp = StdioMcp::spawn(&s);
 
-    let init = mcp.request(1, "initialize", serde_json::from_str::<Value>(INITIALIZE).unwrap()["params"].clone()).await;
+    let init = mcp
+        .request(
+            1,
+            "initialize",
+            serde_json::from_str::<Value>(INITIALIZE).unwrap()["params"].clone(),
+        )
+        .await;
     assert_eq!(init["result"]["serverInfo"]["name"], "jarvis", "{init}");
     assert!(init["result"]["capabilities"]["tools"].is_object(), "{init}");
     mcp.send(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })).await;
 
     let list = mcp.request(2, "tools/list", json!({})).await;
-    let names: Vec<&str> = list["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = list["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, REGISTRY.iter().map(|d| d.name).collect::<Vec<_>>());
 
     // GREEN: the process polls the cluster itself.
@@ -383,15 +434,31 @@ async fn stdio_serves_the_same_pipeline_and_keeps_stdout_clean() {
     let id = stop["structuredContent"]["confirmation"]["id"].as_str().unwrap().to_string();
     assert_eq!(vm_status(&s, running_vmid).await, "running");
     let list = pending(&s, &token).await;
-    let listed = list.iter().find(|c| c["id"] == id.as_str()).expect("the server lists the stdio confirmation");
+    let listed = list
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .expect("the server lists the stdio confirmation");
     assert_eq!(listed["source"], "mcp");
-    let (status, body) =
-        send_json(&s, reqwest::Method::POST, &format!("/api/confirmations/{id}"), &token, json!({"decision": "approve"})).await;
+    let (status, body) = send_json(
+        &s,
+        reqwest::Method::POST,
+        &format!("/api/confirmations/{id}"),
+        &token,
+        json!({"decision": "approve"}),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(vm_status(&s, running_vmid).await, "stopped");
 
     // The kill switch thrown in the server is honoured by the other process at decision time.
-    let (status, _) = send_json(&s, reqwest::Method::PUT, "/api/monitor/killswitch", &token, json!({"active": true})).await;
+    let (status, _) = send_json(
+        &s,
+        reqwest::Method::PUT,
+        "/api/monitor/killswitch",
+        &token,
+        json!({"active": true}),
+    )
+    .await;
     assert_eq!(status, 200);
     let start = mcp.call(5, "start_vm", json!({ "node": node, "vmid": stopped_vmid })).await;
     assert_eq!(start["isError"], true, "{start}");
@@ -400,14 +467,21 @@ async fn stdio_serves_the_same_pipeline_and_keeps_stdout_clean() {
     assert_eq!(vm_status(&s, stopped_vmid).await, "stopped");
     let (_, audit) = s.get_json("/api/audit?tool=start_vm", &token).await;
     assert!(
-        audit["entries"].as_array().unwrap().iter().any(|e| e["source"] == "mcp" && e["decision"] == "blocked"),
+        audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["source"] == "mcp" && e["decision"] == "blocked"),
         "{audit}"
     );
 
     // Closing stdin ends the session and the process, cleanly.
     let StdioMcp { mut child, stdin, mut stdout, mut lines, stderr } = mcp;
     drop(stdin);
-    let status = tokio::time::timeout(Duration::from_secs(20), child.wait()).await.expect("exits after stdin closes").unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("exits after stdin closes")
+        .unwrap();
     while let Ok(Some(l)) = stdout.next_line().await {
         lines.push(l);
     }
@@ -415,7 +489,8 @@ async fn stdio_serves_the_same_pipeline_and_keeps_stdout_clean() {
     assert!(status.success(), "exit {status:?}; stderr:\n{logs}");
     assert!(logs.contains("serving MCP on stdin/stdout"), "logs go to stderr:\n{logs}");
     for l in &lines {
-        let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("non-JSON on stdout ({e}): {l}"));
+        let v: Value =
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("non-JSON on stdout ({e}): {l}"));
         assert_eq!(v["jsonrpc"], "2.0", "{l}");
     }
     s.stop().await.unwrap();

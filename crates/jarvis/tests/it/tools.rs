@@ -27,7 +27,10 @@ async fn ready(s: &TestServer) -> (String, Value) {
 
 async fn status_of(s: &TestServer, token: &str, vmid: u64) -> String {
     let (_, c) = s.get_json("/api/cluster", token).await;
-    vms(&c).iter().find(|v| v["vmid"].as_u64() == Some(vmid)).unwrap()["status"].as_str().unwrap().to_string()
+    vms(&c).iter().find(|v| v["vmid"].as_u64() == Some(vmid)).unwrap()["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 async fn wait_status(s: &TestServer, token: &str, vmid: u64, want: &str) {
@@ -46,7 +49,8 @@ async fn registry_lists_every_protocol_tool_with_its_tier() {
     let tools = body["tools"].as_array().unwrap();
     assert!(tools.len() >= 25, "{}", tools.len());
     let tier = |name: &str| {
-        tools.iter().find(|t| t["name"] == name).unwrap_or_else(|| panic!("missing {name}"))["tier"].clone()
+        tools.iter().find(|t| t["name"] == name).unwrap_or_else(|| panic!("missing {name}"))["tier"]
+            .clone()
     };
     for (name, want) in [
         ("get_cluster_status", "green"),
@@ -105,7 +109,8 @@ async fn green_tools_work_against_the_simulator() {
     let (_, tasks) = s.tool(&token, "get_recent_tasks", json!({"limit": 3})).await;
     let upid = tasks["result"][0]["upid"].as_str().unwrap().to_string();
     let task_node = upid.split(':').nth(1).unwrap().to_string();
-    let (status, t) = s.tool(&token, "get_task_status", json!({"node": task_node, "upid": upid})).await;
+    let (status, t) =
+        s.tool(&token, "get_task_status", json!({"node": task_node, "upid": upid})).await;
     assert_eq!(status, 200, "{t}");
     assert!(t["result"]["status"].is_string(), "{t}");
 }
@@ -127,7 +132,9 @@ async fn yellow_start_runs_directly_waits_for_the_task_and_is_audited() {
     let (status, body) = s.tool(&token, "stop_vm", json!({"node": ct_node, "vmid": ctid})).await;
     assert_eq!(status, 202, "confirmation first: {body}");
     let id = body["confirmation"]["id"].as_str().unwrap();
-    let (status, body) = s.post_json(&format!("/api/confirmations/{id}"), &token, json!({"decision": "approve"})).await;
+    let (status, body) = s
+        .post_json(&format!("/api/confirmations/{id}"), &token, json!({"decision": "approve"}))
+        .await;
     assert_eq!(status, 400, "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("container"), "{body}");
     assert_eq!(status_of(&s, &token, ctid).await, "running");
@@ -148,23 +155,34 @@ async fn red_needs_a_server_confirmation_that_works_once() {
     // Nothing ran yet, and there is no flag to make it run.
     assert_eq!(status_of(&s, &token, vmid).await, "running");
     let (status, _) = s
-        .post_json("/api/tools/execute", &token, json!({"tool": "stop_vm", "args": {"node": node, "vmid": vmid}, "confirmed": true}))
+        .post_json(
+            "/api/tools/execute",
+            &token,
+            json!({"tool": "stop_vm", "args": {"node": node, "vmid": vmid}, "confirmed": true}),
+        )
         .await;
     assert_eq!(status, 400, "a `confirmed` field is an unknown field, not a bypass");
     let (status, pending) = s.get_json("/api/confirmations", &token).await;
     assert_eq!(status, 200);
     assert_eq!(pending["confirmations"][0]["id"], id.as_str());
 
-    let (status, body) = s.post_json(&format!("/api/confirmations/{id}"), &token, json!({"decision": "approve"})).await;
+    let (status, body) = s
+        .post_json(&format!("/api/confirmations/{id}"), &token, json!({"decision": "approve"}))
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "executed");
     wait_status(&s, &token, vmid, "stopped").await;
-    let (status, body) = s.post_json(&format!("/api/confirmations/{id}"), &token, json!({"decision": "approve"})).await;
+    let (status, body) = s
+        .post_json(&format!("/api/confirmations/{id}"), &token, json!({"decision": "approve"}))
+        .await;
     assert_eq!(status, 410, "no replay: {body}");
     assert_eq!(body["error"]["code"], "already_decided");
-    let (status, _) = s.post_json("/api/confirmations/not-an-id", &token, json!({"decision": "approve"})).await;
+    let (status, _) =
+        s.post_json("/api/confirmations/not-an-id", &token, json!({"decision": "approve"})).await;
     assert_eq!(status, 404);
-    let (status, _) = s.post_json(&format!("/api/confirmations/{id}"), &token, json!({"decision": "maybe"})).await;
+    let (status, _) = s
+        .post_json(&format!("/api/confirmations/{id}"), &token, json!({"decision": "maybe"}))
+        .await;
     assert_eq!(status, 400);
 }
 
@@ -177,7 +195,8 @@ async fn denied_expired_and_tampered_confirmations_never_run() {
 
     let (_, body) = ask().await;
     let id = body["confirmation"]["id"].as_str().unwrap().to_string();
-    let (status, body) = s.post_json(&format!("/api/confirmations/{id}"), &token, json!({"decision": "deny"})).await;
+    let (status, body) =
+        s.post_json(&format!("/api/confirmations/{id}"), &token, json!({"decision": "deny"})).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("denied")));
 
     let (_, body) = ask().await;
@@ -185,14 +204,31 @@ async fn denied_expired_and_tampered_confirmations_never_run() {
     let (_, body) = ask().await;
     let tampered = body["confirmation"]["id"].as_str().unwrap().to_string();
     let db = rusqlite::Connection::open(&s.db_path).unwrap();
-    db.execute("UPDATE confirmations SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?1", [&expired]).unwrap();
-    let other = vms(&c).into_iter().find(|v| v["vmid"].as_u64() != Some(vmid) && v["status"] == "running" && v["type"] == "qemu").unwrap();
+    db.execute(
+        "UPDATE confirmations SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?1",
+        [&expired],
+    )
+    .unwrap();
+    let other = vms(&c)
+        .into_iter()
+        .find(|v| {
+            v["vmid"].as_u64() != Some(vmid) && v["status"] == "running" && v["type"] == "qemu"
+        })
+        .unwrap();
     let swapped = json!({"node": other["node"], "vmid": other["vmid"]}).to_string();
     db.execute("UPDATE confirmations SET args = ?2 WHERE id = ?1", [&tampered, &swapped]).unwrap();
 
-    let (status, body) = s.post_json(&format!("/api/confirmations/{expired}"), &token, json!({"decision": "approve"})).await;
+    let (status, body) = s
+        .post_json(&format!("/api/confirmations/{expired}"), &token, json!({"decision": "approve"}))
+        .await;
     assert_eq!((status, body["error"]["code"].as_str()), (410, Some("expired")), "{body}");
-    let (status, body) = s.post_json(&format!("/api/confirmations/{tampered}"), &token, json!({"decision": "approve"})).await;
+    let (status, body) = s
+        .post_json(
+            &format!("/api/confirmations/{tampered}"),
+            &token,
+            json!({"decision": "approve"}),
+        )
+        .await;
     assert_eq!(status, 403, "arguments that differ from the confirmed digest are refused: {body}");
     assert_eq!(status_of(&s, &token, vmid).await, "running");
     assert_eq!(status_of(&s, &token, other["vmid"].as_u64().unwrap()).await, "running");
@@ -208,28 +244,34 @@ async fn kill_switch_stops_every_mutation_even_approved_ones_but_not_reads() {
     let (_, body) = s.tool(&token, "stop_vm", json!({"node": node, "vmid": vmid})).await;
     let id = body["confirmation"]["id"].as_str().unwrap().to_string();
 
-    let (status, body) = s.put_json("/api/monitor/killswitch", &token, json!({"active": true})).await;
+    let (status, body) =
+        s.put_json("/api/monitor/killswitch", &token, json!({"active": true})).await;
     assert_eq!((status, body["killSwitch"].as_bool()), (200, Some(true)));
     let (_, st) = s.get_json("/api/monitor/status", &token).await;
     assert_eq!(st["killSwitch"], true);
 
-    let (status, body) = s.tool(&token, "start_vm", json!({"node": stopped_node, "vmid": stopped})).await;
+    let (status, body) =
+        s.tool(&token, "start_vm", json!({"node": stopped_node, "vmid": stopped})).await;
     assert_eq!((status, body["error"]["code"].as_str()), (423, Some("kill_switch")), "{body}");
     let (status, _) = s.tool(&token, "stop_vm", json!({"node": node, "vmid": vmid})).await;
     assert_eq!(status, 423, "not even a confirmation is created");
     // ...cannot be executed while it is on.
-    let (status, body) = s.post_json(&format!("/api/confirmations/{id}"), &token, json!({"decision": "approve"})).await;
+    let (status, body) = s
+        .post_json(&format!("/api/confirmations/{id}"), &token, json!({"decision": "approve"}))
+        .await;
     assert_eq!(status, 423, "{body}");
     assert_eq!(s.tool(&token, "get_vms", json!({})).await.0, 200, "reads keep working");
     assert_eq!(status_of(&s, &token, vmid).await, "running");
     assert_eq!(status_of(&s, &token, stopped).await, "stopped");
 
     let (_, audit) = s.get_json("/api/audit?limit=50", &token).await;
-    let blocked = audit["entries"].as_array().unwrap().iter().filter(|e| e["decision"] == "blocked").count();
+    let blocked =
+        audit["entries"].as_array().unwrap().iter().filter(|e| e["decision"] == "blocked").count();
     assert!(blocked >= 3, "every refused attempt is audited: {audit}");
 
     s.put_json("/api/monitor/killswitch", &token, json!({"active": false})).await;
-    let (status, _) = s.tool(&token, "start_vm", json!({"node": stopped_node, "vmid": stopped})).await;
+    let (status, _) =
+        s.tool(&token, "start_vm", json!({"node": stopped_node, "vmid": stopped})).await;
     assert_eq!(status, 200);
 }
 
@@ -242,24 +284,34 @@ async fn protection_holds_on_parsed_arguments_and_elevation_cannot_lift_it() {
     })
     .await;
     let (token, c) = ready(&s).await;
-    let node101 = vms(&c).into_iter().find(|v| v["vmid"] == 101).unwrap()["node"].as_str().unwrap().to_string();
-    for args in [json!({"node": node101, "vmid": "101"}), json!({"node": node101, "vmid": 101.0}), json!({"node": node101, "vmid": "101abc"})] {
+    let node101 = vms(&c).into_iter().find(|v| v["vmid"] == 101).unwrap()["node"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for args in [
+        json!({"node": node101, "vmid": "101"}),
+        json!({"node": node101, "vmid": 101.0}),
+        json!({"node": node101, "vmid": "101abc"}),
+    ] {
         let (status, body) = s.tool(&token, "stop_vm", args.clone()).await;
         assert_eq!(status, 400, "a vmid must be an integer: {args} {body}");
     }
     let (status, body) = s.tool(&token, "stop_vm", json!({"node": node101, "vmid": 101})).await;
     assert_eq!(status, 403, "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("101"));
-    let (status, _) = s.tool(&token, "get_guest_config", json!({"node": node101, "vmid": 101})).await;
+    let (status, _) =
+        s.tool(&token, "get_guest_config", json!({"node": node101, "vmid": 101})).await;
     assert_eq!(status, 200, "reading a protected guest is fine");
 
     // Elevation: wrong key refused; right key makes BLACK confirmable, never protected.
-    let (status, _) = s.post_json("/api/auth/elevate", &token, json!({"passkey": "override beta"})).await;
+    let (status, _) =
+        s.post_json("/api/auth/elevate", &token, json!({"passkey": "override beta"})).await;
     assert_eq!(status, 403);
     let node = c["nodes"][0]["name"].as_str().unwrap().to_string();
     let (status, _) = s.tool(&token, "reboot_node", json!({"node": node})).await;
     assert_eq!(status, 403, "BLACK is blocked without elevation");
-    let (status, body) = s.post_json("/api/auth/elevate", &token, json!({"passkey": "override alpha 42"})).await;
+    let (status, body) =
+        s.post_json("/api/auth/elevate", &token, json!({"passkey": "override alpha 42"})).await;
     assert_eq!(status, 200, "{body}");
     assert!(body["elevatedUntil"].is_string());
     let (status, body) = s.tool(&token, "reboot_node", json!({"node": node})).await;
@@ -285,7 +337,8 @@ async fn bad_requests_are_clear_and_unknown_tools_are_audited() {
     assert_eq!(status, 400);
     let (status, _) = s.tool(&token, "get_vms", json!([1, 2])).await;
     assert_eq!(status, 400);
-    let (status, body) = s.tool(&token, "execute_ssh", json!({"node": "pve1", "command": "uptime"})).await;
+    let (status, body) =
+        s.tool(&token, "execute_ssh", json!({"node": "pve1", "command": "uptime"})).await;
     assert_eq!(status, 503, "SSH is not configured in this server: {body}");
     let (_, audit) = s.get_json("/api/audit?tool=format_disk", &token).await;
     assert_eq!(audit["entries"][0]["decision"], "blocked");

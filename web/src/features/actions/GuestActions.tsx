@@ -82,7 +82,9 @@ export function GuestActionFeedback({ vmid }: { vmid: number }) {
   if (pending) {
     return (
       <span className="vm-feedback vm-feedback--pending" role="status" data-testid={`vm-action-pending-${vmid}`}>
-        <span className="vm-feedback__text">◆ awaiting authorization: {pending.summary}</span>
+        <span className="vm-feedback__text" title={pending.summary}>
+          ◆ awaiting authorization
+        </span>
         <button type="button" className="btn btn--ghost btn--small" onClick={() => open(pending.id)} data-testid={`vm-action-review-${vmid}`}>
           REVIEW
         </button>
