@@ -11,7 +11,7 @@ use std::time::Instant;
 use jarvis_domain::GuestType;
 use serde_json::{Value, json};
 
-use crate::model::{Cluster, PowerOp};
+use crate::model::{Cluster, PowerOp, StorageId};
 use crate::render::{self, ResFilter};
 use crate::render_guest::{task_list_entry, task_log, task_status};
 use crate::tasks::is_upid;
@@ -119,6 +119,7 @@ enum NodeRoute<'a> {
     Version,
     Rrd,
     Storage,
+    StorageContent(&'a str),
     Tasks,
     TaskIndex(&'a str),
     TaskStatus(&'a str),
@@ -155,6 +156,7 @@ fn parse_node_route<'a>(method: &str, rest: &'a [&'a str]) -> Option<NodeRoute<'
         ("GET", ["version"]) => R::Version,
         ("GET", ["rrddata"]) => R::Rrd,
         ("GET", ["storage"]) => R::Storage,
+        ("GET", ["storage", storage, "content"]) => R::StorageContent(storage),
         ("GET", ["tasks"]) => R::Tasks,
         ("GET", ["tasks", upid]) => R::TaskIndex(upid),
         ("DELETE", ["tasks", upid]) => R::TaskStop(upid),
@@ -242,6 +244,17 @@ fn node_route(
                 ],
             )?;
             ok(&cl.node_storage(ni, get(p, "content"), get(p, "storage")))
+        }
+        NodeRoute::StorageContent(storage) => {
+            check(p, &[("content", Kind::Str), ("vmid", VMID)])?;
+            let Some(&sid) = StorageId::ALL.iter().find(|s| s.name() == storage) else {
+                return Err(ApiError::new(500, format!("storage '{storage}' does not exist")));
+            };
+            let mut list = cl.storage_content(ni, sid, get(p, "content"));
+            if let (Some(vmid), Value::Array(items)) = (get_int(p, "vmid"), &mut list) {
+                items.retain(|v| v["vmid"].as_i64() == Some(vmid));
+            }
+            ok(&list)
         }
         NodeRoute::Tasks => node_tasks(cl, ni, p),
         NodeRoute::TaskIndex(upid) => {

@@ -66,6 +66,7 @@ mod generate;
 mod http;
 mod model;
 mod render;
+mod render_content;
 mod render_guest;
 mod server;
 mod snapshot;

@@ -298,3 +298,29 @@ async fn direct_guest_control_and_locks() {
     assert!(ctl.set_guest_status(4242, true).is_err());
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn storage_content_lists_backups_disks_and_isos() {
+    let sim = start(test_config()).await;
+    let backups = data(&sim, "/nodes/pve1/storage/nfs-backup/content?content=backup").await;
+    let backups = backups.as_array().unwrap();
+    assert!(!backups.is_empty());
+    for b in backups {
+        assert_eq!(b["content"], "backup");
+        assert!(b["volid"].as_str().unwrap().starts_with("nfs-backup:backup/vzdump-"), "{b}");
+        assert!(b["size"].as_u64().unwrap() > 0 && b["ctime"].as_i64().unwrap() > 0);
+    }
+    let one = data(&sim, "/nodes/pve1/storage/nfs-backup/content?content=backup&vmid=100").await;
+    assert!(one.as_array().unwrap().iter().all(|b| b["vmid"] == 100));
+    assert!(!one.as_array().unwrap().is_empty());
+    let disks = data(&sim, "/nodes/pve1/storage/local-lvm/content").await;
+    assert!(
+        disks
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["volid"].as_str().unwrap().starts_with("local-lvm:vm-"))
+    );
+    let (status, body) = get(&sim, "/nodes/pve1/storage/nope/content").await;
+    assert_eq!(status, 500, "{body}");
+}

@@ -92,6 +92,7 @@ async fn green_tools_work_against_the_simulator() {
         ("get_events", json!({"limit": 10})),
         ("get_autonomy_actions", json!({})),
         ("search_memory", json!({"query": "disk"})),
+        ("get_backups", json!({"node": node})),
     ];
     for (tool, args) in cases {
         let (status, body) = s.tool(&token, tool, args.clone()).await;
@@ -106,6 +107,10 @@ async fn green_tools_work_against_the_simulator() {
     assert!(cts["result"].as_array().unwrap().iter().all(|v| v["type"] == "lxc"));
     let (_, node_status) = s.tool(&token, "get_node_status", json!({"node": node})).await;
     assert!(node_status["result"]["memory"]["total"].as_u64().unwrap() > 0, "{node_status}");
+    let (_, backups) = s.tool(&token, "get_backups", json!({"node": node})).await;
+    let list = backups["result"]["backups"].as_array().unwrap();
+    assert!(!list.is_empty(), "{backups}");
+    assert!(list.iter().all(|b| b["volid"].as_str().unwrap().contains("vzdump")));
     let (_, tasks) = s.tool(&token, "get_recent_tasks", json!({"limit": 3})).await;
     let upid = tasks["result"][0]["upid"].as_str().unwrap().to_string();
     let task_node = upid.split(':').nth(1).unwrap().to_string();
@@ -362,4 +367,48 @@ async fn editing_any_audit_row_breaks_verification_there() {
     db.execute("UPDATE audit_log SET outcome = 'failure' WHERE id = 2", []).unwrap();
     let (_, v) = s.get_json("/api/audit/verify", &token).await;
     assert_eq!((v["valid"].as_bool(), v["firstBrokenId"].as_i64()), (Some(false), Some(2)), "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wake_and_elevated_reboot_reach_pve() {
+    let s = TestServer::start_opts(Options {
+        override_key: Some("override alpha 42"),
+        ..Options::default()
+    })
+    .await;
+    let (token, c) = ready(&s).await;
+    let node = c["nodes"][1]["name"].as_str().unwrap().to_string();
+    let (status, body) = s.tool(&token, "wake_node", json!({"node": node})).await;
+    assert_eq!(status, 400, "an online node is not woken: {body}");
+    s.sim().control().set_node_online(&node, false).unwrap();
+    s.wait_cluster(&token, 15, |c| {
+        c["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["name"] == node.as_str() && n["status"] == "offline")
+    })
+    .await;
+    let (status, body) = s.tool(&token, "wake_node", json!({"node": node})).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["result"]["mac"].as_str().unwrap().contains(':'), "{body}");
+
+    let target = c["nodes"][2]["name"].as_str().unwrap().to_string();
+    s.post_json("/api/auth/elevate", &token, json!({"passkey": "override alpha 42"})).await;
+    let (status, body) = s.tool(&token, "reboot_node", json!({"node": target})).await;
+    assert_eq!(status, 202, "{body}");
+    let id = body["confirmation"]["id"].as_str().unwrap().to_string();
+    let (status, body) = s
+        .post_json(&format!("/api/confirmations/{id}"), &token, json!({"decision": "approve"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"]["action"], "reboot");
+    s.wait_cluster(&token, 15, |c| {
+        c["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["name"] == target.as_str() && n["status"] == "offline")
+    })
+    .await;
 }
