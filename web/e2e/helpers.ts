@@ -151,14 +151,26 @@ export async function pickGuest(
   return { vmid, node: vm.node, type: vm.type };
 }
 
-/** Puts a guest back to running through the API (YELLOW start) if a test left it stopped. */
-export async function ensureRunning(token: string, guest: UiGuest): Promise<void> {
+async function guestStatus(token: string, vmid: number): Promise<string | undefined> {
   const snapshot = await api(token, "GET", "/api/cluster");
-  const vm = snapshot.json<{ vms: { vmid: number; status: string }[] }>().vms.find((v) => v.vmid === guest.vmid);
-  if (!vm || vm.status === "running") return;
+  return snapshot.json<{ vms: { vmid: number; status: string }[] }>().vms.find((v) => v.vmid === vmid)?.status;
+}
+
+/**
+ * Puts a guest back to running through the API (YELLOW start) if a test left it stopped, and
+ * waits until the server's cluster state says so — otherwise the next test could pick it as a
+ * "stopped" guest while it is starting.
+ */
+export async function ensureRunning(token: string, guest: UiGuest): Promise<void> {
+  const status = await guestStatus(token, guest.vmid);
+  if (status === undefined || status === "running") return;
   const tool = guest.type === "lxc" ? "start_container" : "start_vm";
   const res = await api(token, "POST", "/api/tools/execute", { tool, args: { node: guest.node, vmid: guest.vmid } });
-  if (res.status >= 300) console.warn(`could not restart ${guest.vmid} after the test: ${res.status} ${res.text}`);
+  if (res.status >= 300) {
+    console.warn(`could not restart ${guest.vmid} after the test: ${res.status} ${res.text}`);
+    return;
+  }
+  await expect.poll(() => guestStatus(token, guest.vmid), { timeout: 30_000, message: `${guest.vmid} running again` }).toBe("running");
 }
 
 /** Releases the kill switch through the API (cleanup). */

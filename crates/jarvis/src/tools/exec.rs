@@ -69,6 +69,25 @@ fn to_json<T: serde::Serialize>(v: T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
+/// The guest, type and PVE action of a lifecycle tool (`None` for every other tool).
+fn lifecycle_target(call: &ToolCall) -> Option<(&str, u32, GuestType, GuestAction)> {
+    use GuestAction as A;
+    use GuestType::{Lxc, Qemu};
+    use ToolCall as T;
+    let (node, vmid, kind, action) = match call {
+        T::StartVm { node, vmid } => (node, vmid, Qemu, A::Start),
+        T::StopVm { node, vmid } => (node, vmid, Qemu, A::Stop),
+        T::ShutdownVm { node, vmid } => (node, vmid, Qemu, A::Shutdown),
+        T::RestartVm { node, vmid } => (node, vmid, Qemu, A::Reboot),
+        T::StartContainer { node, vmid } => (node, vmid, Lxc, A::Start),
+        T::StopContainer { node, vmid } => (node, vmid, Lxc, A::Stop),
+        T::ShutdownContainer { node, vmid } => (node, vmid, Lxc, A::Shutdown),
+        T::RestartContainer { node, vmid } => (node, vmid, Lxc, A::Reboot),
+        _ => return None,
+    };
+    Some((node.as_str(), vmid.get(), kind, action))
+}
+
 /// The limit for one call.
 fn limit(call: &ToolCall) -> Duration {
     match call {
@@ -76,14 +95,7 @@ fn limit(call: &ToolCall) -> Duration {
             Duration::from_secs(u64::from(*timeout_seconds) + 5)
         }
         ToolCall::RestartService { .. } => Duration::from_secs(60),
-        ToolCall::StartVm { .. }
-        | ToolCall::StartContainer { .. }
-        | ToolCall::StopVm { .. }
-        | ToolCall::ShutdownVm { .. }
-        | ToolCall::RestartVm { .. }
-        | ToolCall::StopContainer { .. }
-        | ToolCall::ShutdownContainer { .. }
-        | ToolCall::RestartContainer { .. } => TASK_WAIT + Duration::from_secs(15),
+        _ if lifecycle_target(call).is_some() => TASK_WAIT + Duration::from_secs(15),
         _ => DEFAULT_LIMIT,
     }
 }
@@ -306,30 +318,17 @@ async fn dispatch(p: &Pipeline, call: &ToolCall) -> Result<Value, ExecError> {
             let mac = p.pve.wake_on_lan(node.as_str()).await?;
             Ok(json!({ "node": node.as_str(), "action": "wake", "mac": mac }))
         }
-        T::StartVm { node, vmid } => {
-            lifecycle(p, node.as_str(), vmid.get(), GuestType::Qemu, GuestAction::Start).await
-        }
-        T::StopVm { node, vmid } => {
-            lifecycle(p, node.as_str(), vmid.get(), GuestType::Qemu, GuestAction::Stop).await
-        }
-        T::ShutdownVm { node, vmid } => {
-            lifecycle(p, node.as_str(), vmid.get(), GuestType::Qemu, GuestAction::Shutdown).await
-        }
-        T::RestartVm { node, vmid } => {
-            lifecycle(p, node.as_str(), vmid.get(), GuestType::Qemu, GuestAction::Reboot).await
-        }
-        T::StartContainer { node, vmid } => {
-            lifecycle(p, node.as_str(), vmid.get(), GuestType::Lxc, GuestAction::Start).await
-        }
-        T::StopContainer { node, vmid } => {
-            lifecycle(p, node.as_str(), vmid.get(), GuestType::Lxc, GuestAction::Stop).await
-        }
-        T::ShutdownContainer { node, vmid } => {
-            lifecycle(p, node.as_str(), vmid.get(), GuestType::Lxc, GuestAction::Shutdown).await
-        }
-        T::RestartContainer { node, vmid } => {
-            lifecycle(p, node.as_str(), vmid.get(), GuestType::Lxc, GuestAction::Reboot).await
-        }
+        T::StartVm { .. }
+        | T::StopVm { .. }
+        | T::ShutdownVm { .. }
+        | T::RestartVm { .. }
+        | T::StartContainer { .. }
+        | T::StopContainer { .. }
+        | T::ShutdownContainer { .. }
+        | T::RestartContainer { .. } => match lifecycle_target(call) {
+            Some((node, vmid, kind, action)) => lifecycle(p, node, vmid, kind, action).await,
+            None => Err(ExecError::InvalidTarget("not a lifecycle tool".into())),
+        },
         T::RebootNode { node } => {
             p.pve.node_power(node.as_str(), NodePower::Reboot).await?;
             Ok(json!({ "node": node.as_str(), "action": "reboot" }))
