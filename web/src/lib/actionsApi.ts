@@ -66,14 +66,16 @@ export function parseConfirmationEvent(raw: unknown): ConfirmationEvent | null {
   return ev;
 }
 
+/** The monitor status; only `killSwitch` is required (it is what the UI acts on). Fields the
+ *  server adds later (lastPoll …) are kept as sent. */
 export function parseMonitorStatus(raw: unknown): MonitorStatus | null {
   if (!isObject(raw) || typeof raw.killSwitch !== "boolean") return null;
   return {
+    ...raw,
     running: raw.running === true,
     autonomyLevel: typeof raw.autonomyLevel === "number" ? raw.autonomyLevel : 0,
     killSwitch: raw.killSwitch,
     activeRemediations: typeof raw.activeRemediations === "number" ? raw.activeRemediations : 0,
-    lastPoll: isObject(raw.lastPoll) ? (raw.lastPoll as unknown as MonitorStatus["lastPoll"]) : null,
   };
 }
 

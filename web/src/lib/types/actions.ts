@@ -3,45 +3,38 @@
  * `/terminal` socket (docs/protocol.md: "Tools and confirmations", "Events, monitor, autonomy",
  * Socket.IO).
  *
- * Hand-written for now: the Rust side will generate these with ts-rs into src/types/generated.
- * When those files exist, replace the definitions below by re-exports (as src/types/cluster.ts
- * does) so nothing drifts. Field names and value sets follow the contract exactly.
+ * Types the Rust side exports with ts-rs (src/types/generated) are re-exported or derived from
+ * there, so a change on the server breaks the build here instead of drifting. The rest (response
+ * envelopes built with `json!`, socket payloads) are written by hand to match the contract.
  */
+import type { Confirmation as ServerConfirmation } from "../../types/generated/Confirmation";
+import type { ConfirmationStatus } from "../../types/generated/ConfirmationStatus";
 
-export type ToolTier = "green" | "yellow" | "red" | "black";
+export type { ConfirmationStatus };
+export type { DecisionKind as Decision } from "../../types/generated/DecisionKind";
+export type { DecisionRequest } from "../../types/generated/DecisionRequest";
+export type { Event as JarvisEvent } from "../../types/generated/Event";
+export type { EventSource } from "../../types/generated/EventSource";
+export type { EventType } from "../../types/generated/EventType";
+export type { ExecuteRequest } from "../../types/generated/ExecuteRequest";
+export type { KillSwitchRequest } from "../../types/generated/KillSwitchRequest";
+export type { KillSwitchResponse } from "../../types/generated/KillSwitchResponse";
+export type { MonitorStatus } from "../../types/generated/MonitorStatus";
+export type { Severity as EventSeverity } from "../../types/generated/Severity";
+export type { ToolInfo } from "../../types/generated/ToolInfo";
+export type { ToolList as ToolsResponse } from "../../types/generated/ToolList";
+export type { ServerConfirmation };
 
-export interface ToolInfo {
-  name: string;
-  tier: ToolTier;
-  description: string;
-  inputSchema: unknown;
-}
-
-/** `GET /api/tools` */
-export interface ToolsResponse {
-  tools: ToolInfo[];
-}
+export type ToolTier = ServerConfirmation["tier"];
 
 export type ToolArgs = Record<string, unknown>;
 
-/** `POST /api/tools/execute` body. There is no `confirmed` flag: RED tools run only via a confirmation. */
-export interface ExecuteRequest {
-  tool: string;
-  args: ToolArgs;
-}
-
-/** A RED action waiting for the operator (`GET /api/confirmations`, 202 from execute). */
-export interface Confirmation {
-  id: string;
-  tool: string;
-  args: ToolArgs;
-  summary: string;
-  tier: ToolTier;
-  /** ISO-8601 UTC. */
-  expiresAt: string;
-  /** ISO-8601 UTC. */
-  createdAt: string;
-}
+/**
+ * A RED action waiting for the operator (`GET /api/confirmations`, 202 from execute, `/events`
+ * pushes): the part of the server's record the UI uses. The contract guarantees these fields;
+ * the server's status/actor/source are not needed to decide.
+ */
+export type Confirmation = Pick<ServerConfirmation, "id" | "tool" | "args" | "summary" | "tier" | "expiresAt" | "createdAt">;
 
 /** 200 from execute: the tool ran. */
 export interface ExecutedResponse {
@@ -60,18 +53,6 @@ export interface ConfirmationRequiredResponse {
 
 export type ExecuteResponse = ExecutedResponse | ConfirmationRequiredResponse;
 
-/** `GET /api/confirmations` (pending only). */
-export interface ConfirmationsResponse {
-  confirmations: Confirmation[];
-}
-
-export type Decision = "approve" | "deny";
-
-/** `POST /api/confirmations/{id}` body. */
-export interface DecisionRequest {
-  decision: Decision;
-}
-
 /** 200 from a decision. */
 export interface DecisionResponse {
   status: "executed" | "denied";
@@ -88,8 +69,6 @@ export interface LifecycleResult {
   action: string;
 }
 
-export type ConfirmationStatus = "pending" | "approved" | "denied" | "expired" | "executed" | "failed";
-
 /**
  * `/events` → `confirmation`: a confirmation was created or changed state. The contract names
  * the fields below; a server that pushes the whole record also sends `args` and `createdAt`,
@@ -104,48 +83,6 @@ export interface ConfirmationEvent {
   expiresAt: string;
   args?: ToolArgs;
   createdAt?: string;
-}
-
-export interface LastPoll {
-  critical: string | null;
-  important: string | null;
-  routine: string | null;
-  background: string | null;
-}
-
-/** `GET /api/monitor/status` and `/events` → `monitor:status`. */
-export interface MonitorStatus {
-  running: boolean;
-  autonomyLevel: number;
-  killSwitch: boolean;
-  activeRemediations: number;
-  lastPoll: LastPoll | null;
-}
-
-/** `PUT /api/monitor/killswitch` body and response. */
-export interface KillSwitchRequest {
-  active: boolean;
-}
-export interface KillSwitchResponse {
-  killSwitch: boolean;
-}
-
-export type EventType = "alert" | "action" | "status" | "metric";
-export type EventSeverity = "info" | "warning" | "error" | "critical";
-export type EventSource = "monitor" | "user" | "jarvis" | "system";
-
-/** `/events` → `event` (and `GET /api/events`). */
-export interface JarvisEvent {
-  id: string | number;
-  type: EventType;
-  severity: EventSeverity;
-  title: string;
-  message: string;
-  node?: string | null;
-  source: EventSource;
-  timestamp: string;
-  resolved: boolean;
-  acknowledgedAt?: string | null;
 }
 
 // ---- /terminal ----
