@@ -17,6 +17,8 @@ pub struct Ssh {
     exec: Arc<dyn RemoteExec>,
     port: u16,
     cluster: ClusterState,
+    /// Outcome of the most recent command, for `/api/health`.
+    last: Arc<parking_lot::Mutex<Option<Result<String, String>>>>,
 }
 
 impl std::fmt::Debug for Ssh {
@@ -28,7 +30,12 @@ impl std::fmt::Debug for Ssh {
 impl Ssh {
     /// SSH over `exec`, to port `port` of each node's cluster address.
     pub fn new(exec: Arc<dyn RemoteExec>, port: u16, cluster: ClusterState) -> Ssh {
-        Ssh { exec, port, cluster }
+        Ssh { exec, port, cluster, last: Arc::default() }
+    }
+
+    /// The most recent command's outcome: `Ok(node)` or `Err(reason)`; `None` before any.
+    pub fn last_outcome(&self) -> Option<Result<String, String>> {
+        self.last.lock().clone()
     }
 
     /// Where to reach `node`: its cluster IP when known, else its name (DNS).

@@ -107,7 +107,28 @@ pub async fn health(State(state): State<AppState>) -> Json<HealthResponse> {
     };
     components.insert("database".into(), db);
     components.insert("proxmox".into(), proxmox_health(&state.cluster.snapshot()));
-    for name in ["ssh", "claude", "local"] {
+    components.insert(
+        "ssh".into(),
+        match state.ssh.as_ref().map(|s| s.last_outcome()) {
+            None => ComponentHealth::new(
+                HealthStatus::Disabled,
+                Some("not configured (SSH_KEY_PATH)".to_string()),
+            ),
+            Some(None) => ComponentHealth::new(
+                HealthStatus::Ok,
+                Some("configured; no command run yet".to_string()),
+            ),
+            Some(Some(Ok(node))) => ComponentHealth::new(
+                HealthStatus::Ok,
+                Some(format!("last command on {node} succeeded")),
+            ),
+            Some(Some(Err(e))) => ComponentHealth::new(
+                HealthStatus::Degraded,
+                Some(format!("last command failed: {e}")),
+            ),
+        },
+    );
+    for name in ["claude", "local"] {
         components.insert(
             name.into(),
             ComponentHealth::new(HealthStatus::Disabled, Some("not configured".to_string())),
