@@ -173,9 +173,20 @@ impl std::fmt::Debug for Pipeline {
 impl Pipeline {
     /// The safety context at decision time. The kill switch is re-read from the database, so a
     /// throw by another process sharing it (`jarvis serve` while `jarvis mcp` runs) counts.
-    async fn context(&self, session: Option<&str>) -> Result<SafetyContext<'_>, RequestError> {
+    async fn context(
+        &self,
+        call: &ToolCall,
+        session: Option<&str>,
+    ) -> Result<SafetyContext<'_>, RequestError> {
+        // The kill switch only matters for mutating tools; re-reading it from the database (where
+        // another process may have thrown it) is skipped for reads, which keeps them in memory.
+        let kill_switch = if call.descriptor().mutating {
+            self.guard.refresh().await?
+        } else {
+            self.guard.kill_switch()
+        };
         Ok(SafetyContext {
-            kill_switch: self.guard.refresh().await?,
+            kill_switch,
             elevated: self.guard.is_elevated(session),
             protected: &self.guard.protected,
         })
@@ -253,7 +264,7 @@ impl Pipeline {
             Err(e) => return Err(e),
         };
         let tier = call.tier();
-        match decide(&call, &self.context(req.session.as_deref()).await?) {
+        match decide(&call, &self.context(&call, req.session.as_deref()).await?) {
             Decision::Execute => self.execute(&req, &call).await,
             Decision::Confirm { summary } => self.request_confirmation(&req, &call, summary).await,
             Decision::Blocked { code, reason } => {
@@ -424,7 +435,7 @@ impl Pipeline {
             Some(conf.id.clone()),
         )
         .await?;
-        let outcome = match decide(&call, &self.context(req.session.as_deref()).await?) {
+        let outcome = match decide(&call, &self.context(&call, req.session.as_deref()).await?) {
             // Confirm is the expected answer for a RED tool: this approval *is* the confirmation.
             Decision::Execute | Decision::Confirm { .. } => self.execute(&req, &call).await?,
             Decision::Blocked { code, reason } => {
