@@ -129,7 +129,8 @@ impl TestServer {
         Self::start_config(cfg, sim, dir).await
     }
 
-    async fn start_config(
+    /// Server for a fully built config (tests that need special settings).
+    pub async fn start_config(
         cfg: Config,
         sim: Option<SimHandle>,
         dir: tempfile::TempDir,

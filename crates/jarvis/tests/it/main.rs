@@ -7,6 +7,7 @@ mod contract;
 mod harness;
 mod mcp;
 mod process;
+mod real_sshd;
 mod recorded_pve;
 mod socket;
 mod ssh_tools;
