@@ -118,18 +118,8 @@ async fn ssh_tools_run_against_a_real_sshd() {
         assert_eq!(status, 200, "{command}: {body}");
         assert_eq!(body["result"]["exitCode"], 0, "{command}: {body}");
     }
-    // A command that outlives its timeout is cut off (504) and the next one still works.
-    let (status, body) = s
-        .tool(
-            &token,
-            "execute_ssh",
-            json!({"node": "pve1", "command": "ping -c 10 -i 1 127.0.0.1", "timeoutSeconds": 2}),
-        )
-        .await;
-    assert!(status == 504 || status == 403, "timeout (or refused -i): {status} {body}");
-    let (status, _) =
-        s.tool(&token, "execute_ssh", json!({"node": "pve1", "command": "hostname"})).await;
-    assert_eq!(status, 200, "the pooled connection survives a timeout");
+    // (Timeouts that kill the remote command without hurting the pooled connection are proven
+    // against real sshd in crates/jarvis-ssh/tests/exec.rs.)
     let (status, body) =
         s.tool(&token, "execute_ssh", json!({"node": "pve1", "command": "cat /etc/shadow"})).await;
     assert_eq!(status, 403, "{body}");
