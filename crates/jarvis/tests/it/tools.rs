@@ -412,3 +412,45 @@ async fn wake_and_elevated_reboot_reach_pve() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_lifecycle_tool_drives_its_pve_task() {
+    let s = TestServer::start().await;
+    let (token, c) = ready(&s).await;
+    for kind in ["qemu", "lxc"] {
+        let (node, vmid) = guest(&c, kind, "running");
+        let suffix = if kind == "qemu" { "vm" } else { "container" };
+        // (tool, status after it, via a confirmation?)
+        for (action, after, red) in [
+            ("restart", "running", true),
+            ("shutdown", "stopped", true),
+            ("start", "running", false),
+            ("stop", "stopped", true),
+        ] {
+            let tool = format!("{action}_{suffix}");
+            let (status, body) = s.tool(&token, &tool, json!({"node": node, "vmid": vmid})).await;
+            let result = if red {
+                assert_eq!(status, 202, "{tool}: {body}");
+                let id = body["confirmation"]["id"].as_str().unwrap().to_string();
+                let (status, body) = s
+                    .post_json(
+                        &format!("/api/confirmations/{id}"),
+                        &token,
+                        json!({"decision": "approve"}),
+                    )
+                    .await;
+                assert_eq!(status, 200, "{tool}: {body}");
+                body["result"].clone()
+            } else {
+                assert_eq!(status, 200, "{tool}: {body}");
+                body["result"].clone()
+            };
+            assert_eq!(result["status"], "OK", "{tool}: {result}");
+            assert!(
+                result["upid"].as_str().unwrap().contains(&format!(":{vmid}:")),
+                "{tool}: {result}"
+            );
+            wait_status(&s, &token, vmid, after).await;
+        }
+    }
+}
