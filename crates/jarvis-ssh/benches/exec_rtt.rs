@@ -3,7 +3,7 @@
 //! Run with `cargo bench -p jarvis-ssh --bench exec_rtt` (needs /usr/sbin/sshd).
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code, missing_docs)]
+#[allow(missing_docs)]
 mod common;
 
 use std::time::{Duration, Instant};
