@@ -53,6 +53,7 @@ fn main() {
             nodes: 500,
             guests: 2500,
             tick: Duration::from_secs(3600),
+            ssh: false,
             ..jarvis_sim::SimConfig::default()
         }))
         .expect("simulator starts");
@@ -92,7 +93,7 @@ fn main() {
         poll_rt.block_on(cycle(client.clone(), state.clone()));
     }
     let rss_before = status_kb("VmRSS:");
-    let runs = 20;
+    let runs = 60;
     let cpu0 = thread_cpu_seconds("poll-");
     let main0 = thread_cpu_seconds("poll_cycle");
     let t0 = Instant::now();
