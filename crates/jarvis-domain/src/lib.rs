@@ -9,7 +9,9 @@
 pub mod audit;
 pub mod cluster;
 pub mod command_policy;
+pub mod cost;
 pub mod ids;
+pub mod routing;
 pub mod safety;
 pub mod temperature;
 pub mod tools;

@@ -100,9 +100,32 @@ fn assert_safe(input: &str, cmd: &SafeCommand) {
                 .iter()
                 .any(|w| w.starts_with("-f") || w.starts_with("-F") || w.starts_with("--f"))
         ),
-        "systemctl" => assert!(!has(&[
-            "start", "stop", "restart", "reboot", "poweroff", "kill", "mask", "disable"
-        ])),
+        // The verb is what must be read-only; a unit may well be called `reboot` (`systemctl
+        // show reboot` only reads reboot.target's properties).
+        "systemctl" => {
+            let verb = argv[1..].iter().find(|w| !w.starts_with('-')).map(String::as_str);
+            assert!(
+                !matches!(
+                    verb,
+                    Some(
+                        "start"
+                            | "stop"
+                            | "restart"
+                            | "reboot"
+                            | "poweroff"
+                            | "kill"
+                            | "mask"
+                            | "disable"
+                            | "enable"
+                            | "isolate"
+                            | "edit"
+                            | "halt"
+                            | "set-property"
+                    )
+                ),
+                "{input:?}: verb {verb:?}"
+            )
+        }
         "journalctl" => assert!(
             !has(&["-f", "--follow"])
                 && argv.iter().any(|w| w.starts_with("-n") || w.starts_with("--lines"))
