@@ -136,6 +136,86 @@ impl ChatRequest {
         }
         body
     }
+
+    /// OpenAI chat-completions wire body (`stream: true`, usage requested): the system prompt
+    /// as the first message, assistant tool calls as `tool_calls` (arguments as a JSON
+    /// string), and tool results as `role: "tool"` messages (failed ones prefixed `Error: `,
+    /// as the format has no error flag). `tools` is omitted when empty.
+    pub fn to_openai(&self, model: &str, default_max_tokens: u32) -> Value {
+        let mut messages = Vec::new();
+        if !self.system.is_empty() {
+            messages.push(json!({ "role": "system", "content": self.system }));
+        }
+        for m in &self.messages {
+            openai_messages(m, &mut messages);
+        }
+        let mut body = json!({
+            "model": model,
+            "max_tokens": self.max_tokens.unwrap_or(default_max_tokens),
+            "stream": true,
+            "stream_options": { "include_usage": true },
+            "messages": messages,
+        });
+        if !self.tools.is_empty() {
+            body["tools"] = self
+                .tools
+                .iter()
+                .map(|t| {
+                    json!({
+                        "type": "function",
+                        "function": {
+                            "name": t.name,
+                            "description": t.description,
+                            "parameters": t.input_schema,
+                        },
+                    })
+                })
+                .collect();
+        }
+        body
+    }
+}
+
+/// Appends the OpenAI messages for one neutral message: an assistant message (text joined,
+/// `content: null` when it only calls tools), or tool messages followed by any user text.
+fn openai_messages(m: &ChatMessage, out: &mut Vec<Value>) {
+    let mut text = String::new();
+    let mut tool_calls = Vec::new();
+    for block in &m.content {
+        match block {
+            ContentBlock::Text(t) => text.push_str(t),
+            ContentBlock::ToolUse { id, name, input } => tool_calls.push(json!({
+                "id": id,
+                "type": "function",
+                "function": { "name": name, "arguments": input.to_string() },
+            })),
+            ContentBlock::ToolResult { tool_use_id, content, is_error } => {
+                let content = if *is_error { format!("Error: {content}") } else { content.clone() };
+                out.push(
+                    json!({ "role": "tool", "tool_call_id": tool_use_id, "content": content }),
+                );
+            }
+        }
+    }
+    match m.role {
+        Role::Assistant => {
+            let mut msg = json!({ "role": "assistant", "content": text });
+            if !tool_calls.is_empty() {
+                if text.is_empty() {
+                    msg["content"] = Value::Null;
+                }
+                msg["tool_calls"] = Value::Array(tool_calls);
+            }
+            if !text.is_empty() || msg.get("tool_calls").is_some() {
+                out.push(msg);
+            }
+        }
+        Role::User => {
+            if !text.is_empty() {
+                out.push(json!({ "role": "user", "content": text }));
+            }
+        }
+    }
 }
 
 fn anthropic_block(block: &ContentBlock) -> Value {
@@ -212,6 +292,102 @@ mod tests {
         }
         .to_anthropic("m", 1024);
         assert!(bare.get("system").is_none() && bare.get("tools").is_none());
+        assert_eq!(bare["max_tokens"], 5);
+    }
+
+    #[test]
+    fn openai_wire_format() {
+        let req = ChatRequest {
+            system: "You are Jarvis.".into(),
+            messages: vec![
+                ChatMessage::user("weather in Paris and Rome?"),
+                ChatMessage {
+                    role: Role::Assistant,
+                    content: vec![
+                        ContentBlock::Text("Checking.".into()),
+                        ContentBlock::ToolUse {
+                            id: "call_1".into(),
+                            name: "get_weather".into(),
+                            input: json!({"location": "Paris"}),
+                        },
+                        ContentBlock::ToolUse {
+                            id: "call_2".into(),
+                            name: "get_weather".into(),
+                            input: json!({"location": "Rome"}),
+                        },
+                    ],
+                },
+                ChatMessage {
+                    role: Role::User,
+                    content: vec![
+                        ContentBlock::ToolResult {
+                            tool_use_id: "call_1".into(),
+                            content: "sunny".into(),
+                            is_error: false,
+                        },
+                        ContentBlock::ToolResult {
+                            tool_use_id: "call_2".into(),
+                            content: "boom".into(),
+                            is_error: true,
+                        },
+                    ],
+                },
+                ChatMessage {
+                    role: Role::Assistant,
+                    content: vec![ContentBlock::ToolUse {
+                        id: "call_3".into(),
+                        name: "noop".into(),
+                        input: json!({}),
+                    }],
+                },
+                ChatMessage::tool_result("call_3", "ok", false),
+                ChatMessage::assistant("Paris is sunny."),
+            ],
+            tools: vec![ToolSpec {
+                name: "get_weather".into(),
+                description: "Weather".into(),
+                input_schema: json!({"type": "object"}),
+            }],
+            max_tokens: None,
+        };
+        let body = req.to_openai("qwen", 1024);
+        assert_eq!(
+            body,
+            json!({
+                "model": "qwen",
+                "max_tokens": 1024,
+                "stream": true,
+                "stream_options": {"include_usage": true},
+                "messages": [
+                    {"role": "system", "content": "You are Jarvis."},
+                    {"role": "user", "content": "weather in Paris and Rome?"},
+                    {"role": "assistant", "content": "Checking.", "tool_calls": [
+                        {"id": "call_1", "type": "function", "function":
+                            {"name": "get_weather", "arguments": "{\"location\":\"Paris\"}"}},
+                        {"id": "call_2", "type": "function", "function":
+                            {"name": "get_weather", "arguments": "{\"location\":\"Rome\"}"}}
+                    ]},
+                    {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
+                    {"role": "tool", "tool_call_id": "call_2", "content": "Error: boom"},
+                    {"role": "assistant", "content": null, "tool_calls": [
+                        {"id": "call_3", "type": "function",
+                         "function": {"name": "noop", "arguments": "{}"}}
+                    ]},
+                    {"role": "tool", "tool_call_id": "call_3", "content": "ok"},
+                    {"role": "assistant", "content": "Paris is sunny."}
+                ],
+                "tools": [{"type": "function", "function": {"name": "get_weather",
+                    "description": "Weather", "parameters": {"type": "object"}}}]
+            })
+        );
+        let bare = ChatRequest {
+            messages: vec![ChatMessage::user("hi")],
+            max_tokens: Some(5),
+            ..Default::default()
+        }
+        .to_openai("m", 1024);
+        assert!(bare.get("tools").is_none());
+        assert_eq!(bare["messages"], json!([{"role": "user", "content": "hi"}]));
         assert_eq!(bare["max_tokens"], 5);
     }
 }

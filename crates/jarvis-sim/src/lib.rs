@@ -56,6 +56,7 @@
 //! - `api`, `api_guest` — routes; `http` — auth, faults, latency; `server` — listeners;
 //!   `tls` — certificate; `control` — [`SimControl`] and `/_sim/`
 //! - `ssh` — the per-node SSH servers, their shell and command table
+//! - [`llm`] — scripted LLM servers (Anthropic Messages and OpenAI-compatible streaming)
 
 mod api;
 mod api_guest;
@@ -64,6 +65,7 @@ mod config;
 mod control;
 mod generate;
 mod http;
+pub mod llm;
 mod model;
 mod render;
 mod render_content;
@@ -87,6 +89,7 @@ use tokio_util::task::TaskTracker;
 
 pub use config::{SimConfig, SimError};
 pub use control::{EndpointInfo, SimControl};
+pub use llm::{Script, ScriptedLlm, ScriptedLlmHandle, ToolCall, Turn};
 pub use tls::sha256_fingerprint;
 
 use crate::control::Faults;

@@ -91,11 +91,11 @@ where
     crate::sse::decode_with(bytes, AnthropicDecoder::new())
 }
 
-fn map_body_error(e: reqwest::Error) -> LlmError {
+pub(crate) fn map_body_error(e: reqwest::Error) -> LlmError {
     if e.is_timeout() { LlmError::Timeout } else { LlmError::Stream(format!("response body: {e}")) }
 }
 
-fn map_reqwest(e: reqwest::Error) -> LlmError {
+pub(crate) fn map_reqwest(e: reqwest::Error) -> LlmError {
     if e.is_timeout() {
         LlmError::Timeout
     } else if e.is_connect() {
@@ -105,7 +105,7 @@ fn map_reqwest(e: reqwest::Error) -> LlmError {
     }
 }
 
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()

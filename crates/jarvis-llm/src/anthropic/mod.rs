@@ -4,7 +4,7 @@
 //! The decoder is fed one SSE event at a time (name + data) and never does I/O, so it can be
 //! tested against recorded transcripts and split at arbitrary chunk boundaries.
 
-mod client;
+pub(crate) mod client;
 
 pub use client::{AnthropicClient, DEFAULT_BASE_URL, decode_sse};
 
