@@ -83,9 +83,9 @@ fn start_sshd(ip: &str) -> Sshd {
     Sshd { child, port, _dir: dir, known_hosts, client_key }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn ssh_tools_run_against_a_real_sshd() {
-    let sshd = start_sshd("127.0.1.1");
+/// A server over a simulator without SSH whose SSH settings point at `sshd` (pinned through its
+/// known_hosts file); returns it logged in, once the cluster (with pve1 at 127.0.1.1) is known.
+async fn server_for(sshd: &Sshd) -> (TestServer, String) {
     let sim =
         jarvis_sim::SimServer::start(jarvis_sim::SimConfig { ssh: false, ..Default::default() })
             .await
@@ -102,6 +102,13 @@ async fn ssh_tools_run_against_a_real_sshd() {
     let s = TestServer::start_config(cfg, Some(sim), dir).await;
     let token = s.login().await;
     s.wait_cluster(&token, 10, |c| c["nodes"][0]["ip"] == "127.0.1.1").await;
+    (s, token)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ssh_tools_run_against_a_real_sshd() {
+    let sshd = start_sshd("127.0.1.1");
+    let (s, token) = server_for(&sshd).await;
 
     let me = String::from_utf8(Command::new("hostname").output().unwrap().stdout).unwrap();
     let (status, body) =
@@ -141,22 +148,7 @@ async fn a_host_key_that_does_not_match_known_hosts_is_refused() {
         format!("[127.0.1.1]:{} {} {}\n", sshd.port, f.next().unwrap(), f.next().unwrap()),
     )
     .unwrap();
-    let sim =
-        jarvis_sim::SimServer::start(jarvis_sim::SimConfig { ssh: false, ..Default::default() })
-            .await
-            .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(pve_for(&sim), dir.path().join("jarvis.db"));
-    cfg.ssh = Some(jarvis::config::SshSettings {
-        client: jarvis_ssh::SshConfig::new(
-            &sshd.client_key,
-            jarvis_ssh::HostKeyPolicy::KnownHosts(sshd.known_hosts.clone()),
-        ),
-        port: sshd.port,
-    });
-    let s = TestServer::start_config(cfg, Some(sim), dir).await;
-    let token = s.login().await;
-    s.wait_cluster(&token, 10, |c| c["nodes"][0]["ip"] == "127.0.1.1").await;
+    let (s, token) = server_for(&sshd).await;
     let (status, body) =
         s.tool(&token, "execute_ssh", json!({"node": "pve1", "command": "hostname"})).await;
     assert_eq!(status, 502, "{body}");
