@@ -1,18 +1,21 @@
 //! Pure Jarvis logic: the cluster model every component reads, and the safety core — validated
 //! ids, the tool registry, the safety decision, the SSH command policy, temperature parsing and
-//! the audit hash chain. Later modules add the agent state machine, routing and cost math.
+//! the audit hash chain. It also holds the chat turn state machine (`agent`), routing and cost math.
 //!
 //! This crate never does IO: no tokio, no reqwest, no SQLite. Everything here is a plain value or
 //! a pure function, so it tests fast and cannot reach the network. CI checks that `tokio` never
 //! appears in its dependency tree.
 
+pub mod agent;
 pub mod audit;
 pub mod cluster;
 pub mod command_policy;
 pub mod cost;
 pub mod ids;
+pub mod prompt;
 pub mod routing;
 pub mod safety;
+pub mod slash;
 pub mod temperature;
 pub mod tools;
 

@@ -9,6 +9,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config;
+
 /// Jarvis: a self-hosted AI command center for Proxmox VE clusters.
 #[derive(Debug, Parser)]
 #[command(name = "jarvis", version, about, long_about = None)]
@@ -95,6 +97,50 @@ pub struct CommonArgs {
     /// loopback names are always accepted.
     #[arg(long, env = "JARVIS_MCP_ALLOWED_HOSTS", value_delimiter = ',')]
     pub mcp_allowed_hosts: Vec<String>,
+    /// Anthropic API key; the chat uses Claude when it is set.
+    #[arg(long, env = "ANTHROPIC_API_KEY", hide_env_values = true)]
+    pub anthropic_api_key: Option<String>,
+    /// Anthropic API base URL (default `https://api.anthropic.com`).
+    #[arg(long, env = "ANTHROPIC_BASE_URL")]
+    pub anthropic_base_url: Option<String>,
+    /// Claude model for the chat.
+    #[arg(long, env = "CLAUDE_MODEL", default_value = config::DEFAULT_CLAUDE_MODEL)]
+    pub claude_model: String,
+    /// Largest Claude answer per call, in tokens.
+    #[arg(long, env = "CLAUDE_MAX_TOKENS", default_value_t = config::DEFAULT_CLAUDE_MAX_TOKENS)]
+    pub claude_max_tokens: u32,
+    /// OpenAI-compatible local model server (e.g. `http://127.0.0.1:8080/v1`); the chat uses it
+    /// when set.
+    #[arg(long, env = "LOCAL_LLM_ENDPOINT")]
+    pub local_llm_endpoint: Option<String>,
+    /// Model name sent to the local server.
+    #[arg(long, env = "LOCAL_LLM_MODEL", default_value = config::DEFAULT_LOCAL_MODEL)]
+    pub local_llm_model: String,
+    /// Context window of the local model, in tokens.
+    #[arg(long, env = "LOCAL_LLM_CONTEXT_WINDOW", default_value_t = config::DEFAULT_LOCAL_CONTEXT_WINDOW)]
+    pub local_llm_context_window: u32,
+    /// API key for the local server, if it wants one.
+    #[arg(long, env = "LOCAL_LLM_API_KEY", hide_env_values = true)]
+    pub local_llm_api_key: Option<String>,
+    /// Daily LLM spend cap in USD (0 = no limit); `PUT /api/routing` overrides it.
+    #[arg(long, env = "DAILY_COST_LIMIT", default_value_t = config::DEFAULT_DAILY_COST_LIMIT, allow_negative_numbers = true)]
+    pub daily_cost_limit: f64,
+    /// Stored chat messages sent to the model as history.
+    #[arg(long, env = "CHAT_HISTORY_LIMIT", default_value_t = config::DEFAULT_HISTORY_LIMIT)]
+    pub chat_history_limit: usize,
+    /// Model calls per chat turn before it stops.
+    #[arg(long, env = "CHAT_MAX_LOOP", default_value_t = config::DEFAULT_MAX_LOOP)]
+    pub chat_max_loop: u32,
+    /// Longest a tool call may run inside a chat turn, in seconds.
+    #[arg(long = "chat-tool-timeout", env = "CHAT_TOOL_TIMEOUT", default_value_t = config::DEFAULT_TOOL_TIMEOUT_SECS)]
+    pub chat_tool_timeout_secs: u64,
+    /// JSON price table extending the built-in one:
+    /// `{"models": {"<model>": {"inputPerMtok": 3, "outputPerMtok": 15}}}`.
+    #[arg(long, env = "LLM_PRICES_FILE")]
+    pub llm_prices_file: Option<PathBuf>,
+    /// Offset in which cost days, weeks and months are counted (`UTC`, `+02:00`, `-05:30`).
+    #[arg(long, env = "COST_TIMEZONE", default_value = "UTC", allow_hyphen_values = true)]
+    pub cost_timezone: String,
 }
 
 /// Settings of `serve` (and `mcp`, `doctor`).
@@ -166,6 +212,10 @@ pub struct DemoArgs {
     /// Token secret the simulated PVE API accepts (generated when unset).
     #[arg(long, env = "PVE_TOKEN_SECRET", hide_env_values = true)]
     pub pve_token_secret: Option<String>,
+    /// Answer the chat with the simulator's scripted Claude and local model servers (no API key
+    /// or GPU needed).
+    #[arg(long)]
+    pub scripted_llm: bool,
 }
 
 /// Settings of `healthcheck`.

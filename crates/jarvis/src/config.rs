@@ -16,6 +16,15 @@ use jarvis_ssh::{HostKeyPolicy, SshConfig};
 
 use crate::cli::{CommonArgs, DemoArgs, ServeArgs};
 
+mod llm;
+
+pub use llm::{
+    ClaudeSettings, DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_CLAUDE_MAX_TOKENS, DEFAULT_CLAUDE_MODEL,
+    DEFAULT_DAILY_COST_LIMIT, DEFAULT_HISTORY_LIMIT, DEFAULT_LOCAL_CONTEXT_WINDOW,
+    DEFAULT_LOCAL_MODEL, DEFAULT_MAX_LOOP, DEFAULT_TOOL_TIMEOUT_SECS, LlmSettings, LocalSettings,
+    parse_offset,
+};
+
 /// A value that must never be printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret<T>(T);
@@ -64,6 +73,8 @@ pub struct Config {
     pub temperature_interval: Option<Duration>,
     /// Extra host names `/mcp` accepts (loopback always).
     pub mcp_allowed_hosts: Vec<String>,
+    /// Chat: LLM providers, cost cap, prices, loop limits.
+    pub llm: LlmSettings,
 }
 
 /// Safety settings.
@@ -210,6 +221,7 @@ impl Config {
     pub fn from_serve(args: &ServeArgs, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();
         let (jwt, password, safety) = check_common(&args.common, env, &mut problems);
+        let llm = llm::llm_from_args(&args.common, env, &mut problems);
         if jwt.is_none() {
             problems.push("JWT_SECRET is required (at least 32 random characters)".into());
         }
@@ -238,6 +250,7 @@ impl Config {
         let mut config = assemble(c, Ipv4Addr::UNSPECIFIED, db_path, jwt, password, pve, false);
         config.safety = safety;
         config.ssh = ssh;
+        config.llm = llm;
         Ok(config)
     }
 
@@ -251,9 +264,12 @@ impl Config {
     ) -> Result<(Config, Option<String>), ConfigError> {
         let mut problems = Vec::new();
         let (jwt, password, safety) = check_common(&args.common, env, &mut problems);
+        let mut llm = llm::llm_from_args(&args.common, env, &mut problems);
         if !problems.is_empty() {
             return Err(ConfigError(problems));
         }
+        // The demo command starts the scripted servers and fills in the providers.
+        llm.scripted = args.scripted_llm;
         let (password, generated) = match password {
             Some(p) => (p, None),
             None => {
@@ -270,6 +286,7 @@ impl Config {
         let jwt = jwt.unwrap_or_else(random_secret);
         let mut config = assemble(c, Ipv4Addr::LOCALHOST, db_path, jwt, password, pve, true);
         config.safety = safety;
+        config.llm = llm;
         Ok((config, generated))
     }
 }
@@ -307,6 +324,7 @@ fn assemble(
             .map(|h| h.trim().to_string())
             .filter(|h| !h.is_empty())
             .collect(),
+        llm: LlmSettings::default(),
     }
 }
 
@@ -510,6 +528,38 @@ mod tests {
         args.extend(["--pve-tls-insecure"]);
         let err = Config::from_serve(&serve(&args), &no_env).unwrap_err();
         assert!(err.to_string().contains("only one of"), "{err}");
+    }
+
+    #[test]
+    fn llm_settings_are_part_of_the_config_and_its_problems() {
+        let cfg = Config::from_serve(&serve(GOOD), &no_env).unwrap();
+        assert!(cfg.llm.claude.is_none() && !cfg.llm.scripted);
+        let mut args: Vec<&str> = GOOD.to_vec();
+        args.extend(["--anthropic-api-key", "sk-secret-key", "--chat-max-loop", "0"]);
+        let err = Config::from_serve(&serve(&args), &no_env).unwrap_err();
+        assert!(err.to_string().contains("CHAT_MAX_LOOP"), "{err}");
+        args.truncate(args.len() - 2);
+        let cfg = Config::from_serve(&serve(&args), &no_env).unwrap();
+        assert!(!format!("{cfg:?}").contains("sk-secret-key"), "API key leaked");
+    }
+
+    #[test]
+    fn demo_scripted_llm_flag_sets_scripted() {
+        let demo = |extra: &[&str]| {
+            let mut full = vec!["jarvis", "demo"];
+            full.extend_from_slice(extra);
+            match Cli::try_parse_from(full).unwrap().command {
+                Command::Demo(a) => a,
+                _ => unreachable!(),
+            }
+        };
+        let pve = || PveConfig::new(Vec::new(), "a@pve!b", "s");
+        let (cfg, _) = Config::for_demo(&demo(&["--scripted-llm"]), &no_env, pve()).unwrap();
+        assert!(cfg.llm.scripted);
+        let (cfg, _) = Config::for_demo(&demo(&[]), &no_env, pve()).unwrap();
+        assert!(!cfg.llm.scripted);
+        let err = Config::for_demo(&demo(&["--cost-timezone", "CET"]), &no_env, pve()).unwrap_err();
+        assert!(err.to_string().contains("COST_TIMEZONE"), "{err}");
     }
 
     #[test]

@@ -12,10 +12,11 @@
 //! - [`tools`] — the one tool pipeline (parse → safety → execute → audit) and the executors.
 //! - [`guard`] — kill switch, elevation, protected resources.
 //! - [`bus`], [`events`] — the event bus and activity events.
+//! - [`chat`] — the chat assistant: providers, routing, the agent loop, slash commands.
 //! - [`ssh`] — node name → address resolution over `jarvis-ssh`.
 //! - [`mcp`] — the tools over MCP: streamable HTTP at `/mcp` and `jarvis mcp` on stdio.
 //! - [`api`] — REST routes (`api/router.rs` is the only list of routes) and OpenAPI.
-//! - [`realtime`] — Socket.IO namespaces (`/cluster`, `/events`, `/terminal`) and pushers.
+//! - [`realtime`] — Socket.IO namespaces (`/cluster`, `/events`, `/terminal`, `/chat`) and pushers.
 //! - [`web`] — the embedded React UI.
 //! - [`commands`] — the `demo`, `doctor`, `healthcheck`, `hash-password` and `migrate` commands.
 //!
@@ -25,6 +26,7 @@
 pub mod api;
 pub mod auth;
 pub mod bus;
+pub mod chat;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
@@ -149,7 +151,19 @@ pub async fn build_core(config: Config, pve: Arc<dyn ProxmoxApi>) -> anyhow::Res
         ssh: ssh.clone(),
         bus: bus.clone(),
     };
+    let chat = chat::ChatService::new(
+        db.clone(),
+        tools.clone(),
+        cluster.clone(),
+        guard.clone(),
+        bus.clone(),
+        config.llm.clone(),
+        chat::providers::Providers::from_settings(&config.llm),
+        config.safety.override_key.as_ref().map(|k| k.expose().clone()),
+        cancel.child_token(),
+    );
     let state = AppState {
+        chat,
         config: Arc::new(config),
         db,
         auth,

@@ -7,6 +7,7 @@ use jarvis_proxmox::ProxmoxApi;
 
 use crate::auth::AuthService;
 use crate::bus::Bus;
+use crate::chat::ChatService;
 use crate::cluster::ClusterState;
 use crate::config::Config;
 use crate::db::Db;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub tools: Pipeline,
     /// SSH to the nodes, when configured.
     pub ssh: Option<Ssh>,
+    /// The chat assistant.
+    pub chat: ChatService,
 }
 
 impl std::fmt::Debug for AppState {

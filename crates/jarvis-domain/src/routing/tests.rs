@@ -138,21 +138,21 @@ fn each_rule_beats_the_ones_after_it() {
     let out = route(&all, &rules);
     assert_eq!(out.decision().unwrap().reason, RouteReason::NoClaudeKey);
     assert_eq!(out.provider(), L);
-    // 2. override beats tool intent, pending, budget, context, small talk
+    // 2. override beats budget, tool intent, pending, context, small talk
     let i = RouteInput { claude_available: true, ..all };
     assert_eq!(route(&i, &rules).reason(), &RouteReason::Override);
-    // 3. tool intent beats pending, budget, context, small talk
+    // 3. budget beats tool intent, pending, context and small talk (a cap that really trips)
     let i = RouteInput { override_active: false, ..i };
-    assert_eq!(code(route(&i, &rules).reason()), "toolIntent");
-    // 4. pending beats budget, context, small talk
-    let i = RouteInput { message: "hi", ..i };
-    assert_eq!(route(&i, &rules).reason(), &RouteReason::PendingConfirmation);
-    // 5. budget beats context and small talk
-    let i = RouteInput { pending_confirmation: false, ..i };
     let out = route(&i, &rules);
     assert_eq!((out.provider(), out.reason()), (L, &RouteReason::BudgetExceeded));
-    // 6. context beats small talk
+    // 4. tool intent beats pending, context, small talk
     let i = RouteInput { budget_exceeded: false, ..i };
+    assert_eq!(code(route(&i, &rules).reason()), "toolIntent");
+    // 5. pending beats context, small talk
+    let i = RouteInput { message: "hi", ..i };
+    assert_eq!(route(&i, &rules).reason(), &RouteReason::PendingConfirmation);
+    // 6. context beats small talk
+    let i = RouteInput { pending_confirmation: false, ..i };
     let out = route(&i, &rules);
     assert_eq!(out.provider(), C);
     assert_eq!(
@@ -349,6 +349,10 @@ proptest! {
         if claude || local {
             // a provider always answers unless the cap is spent with local down
             prop_assert!(first.provider().is_some() || (budget && !local));
+        }
+        if budget && !(ovr && claude) {
+            // the cap really trips: nothing but the override spends on Claude past it
+            prop_assert_ne!(first.provider(), C);
         }
     }
 }

@@ -3,13 +3,18 @@
 
 mod audit;
 mod auth;
+mod chat;
 mod cluster;
+mod cost;
 mod health;
 mod monitor;
 pub mod openapi;
 mod router;
+mod routing;
 pub mod tools;
 
+pub use cost::current_budget;
 pub use health::{ComponentHealth, HealthResponse, HealthStatus};
 pub use monitor::monitor_status;
 pub use router::router;
+pub use routing::RoutingSettings;

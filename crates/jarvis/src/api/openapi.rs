@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, auth, cluster, health, monitor, tools};
+use super::{audit, auth, chat, cluster, cost, health, monitor, routing, tools};
 
 /// The API document.
 #[derive(OpenApi)]
@@ -14,10 +14,13 @@ use super::{audit, auth, cluster, health, monitor, tools};
     paths(
         auth::login, auth::logout, auth::elevate, cluster::get_cluster, health::health,
         tools::list, tools::execute, tools::pending, tools::decide,
-        monitor::status, monitor::set_kill_switch, monitor::events, audit::list, audit::verify
+        monitor::status, monitor::set_kill_switch, monitor::events, audit::list, audit::verify,
+        chat::status, chat::sessions, chat::session, cost::summary, cost::sessions,
+        cost::history, cost::budget, routing::get_routing, routing::put_routing
     ),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "cluster"), (name = "tools"), (name = "monitor"), (name = "audit"), (name = "meta"))
+    tags((name = "auth"), (name = "cluster"), (name = "tools"), (name = "monitor"), (name = "audit"),
+        (name = "chat"), (name = "cost"), (name = "meta"))
 )]
 pub struct ApiDoc;
 
@@ -47,12 +50,34 @@ mod tests {
     #[test]
     fn document_lists_every_route_with_schemas() {
         let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
-        for path in ["/api/auth/login", "/api/auth/logout", "/api/cluster", "/api/health"] {
+        for path in [
+            "/api/auth/login",
+            "/api/auth/logout",
+            "/api/cluster",
+            "/api/health",
+            "/api/chat/status",
+            "/api/chat/sessions/{id}",
+            "/api/cost/summary",
+            "/api/cost/budget",
+            "/api/routing",
+        ] {
             assert!(doc["paths"].get(path).is_some(), "missing {path}");
         }
         let schemas = &doc["components"]["schemas"];
-        for s in ["ClusterSnapshot", "Node", "Vm", "Storage", "Quorum", "LoginRequest", "ErrorBody"]
-        {
+        for s in [
+            "ClusterSnapshot",
+            "Node",
+            "Vm",
+            "Storage",
+            "Quorum",
+            "LoginRequest",
+            "ErrorBody",
+            "ChatMessage",
+            "ToolCallView",
+            "CostSummary",
+            "BudgetView",
+            "RoutingSettings",
+        ] {
             assert!(schemas.get(s).is_some(), "missing schema {s}");
         }
         assert!(doc["components"]["securitySchemes"].get("bearer").is_some());

@@ -17,7 +17,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{audit, auth, cluster, health, monitor, openapi, tools};
+use super::{audit, auth, chat, cluster, cost, health, monitor, openapi, routing, tools};
 use crate::error::{AppError, api_not_found, panic_response};
 use crate::state::AppState;
 use crate::web;
@@ -57,6 +57,14 @@ pub fn router(
         .route("/api/events", get(monitor::events))
         .route("/api/audit", get(audit::list))
         .route("/api/audit/verify", get(audit::verify))
+        .route("/api/chat/status", get(chat::status))
+        .route("/api/chat/sessions", get(chat::sessions))
+        .route("/api/chat/sessions/{id}", get(chat::session))
+        .route("/api/cost/summary", get(cost::summary))
+        .route("/api/cost/sessions", get(cost::sessions))
+        .route("/api/cost/history", get(cost::history))
+        .route("/api/cost/budget", get(cost::budget))
+        .route("/api/routing", get(routing::get_routing).put(routing::put_routing))
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
         .method_not_allowed_fallback(method_not_allowed)

@@ -241,6 +241,27 @@ impl Db {
         .await
     }
 
+    /// A confirmation and, once it ran, its stored result (the chat turn waiting for it reads
+    /// the result here when the bus announces the final status).
+    pub async fn confirmation_with_result(
+        &self,
+        id: String,
+    ) -> Result<Option<(Confirmation, Option<serde_json::Value>)>, DbError> {
+        self.call(move |c| {
+            c.query_row(
+                &format!("SELECT {COLUMNS}, result FROM confirmations WHERE id = ?1"),
+                [&id],
+                |r| {
+                    let (conf, _) = row(r)?;
+                    let result: Option<String> = r.get(11)?;
+                    Ok((conf, result.and_then(|s| serde_json::from_str(&s).ok())))
+                },
+            )
+            .optional()
+        })
+        .await
+    }
+
     /// Records how an approved confirmation ended.
     pub async fn finish_confirmation(
         &self,

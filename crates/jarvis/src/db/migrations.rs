@@ -69,6 +69,50 @@ const STEPS: &[M<'static>] = &[
         ) STRICT;
         CREATE INDEX events_timestamp ON events(timestamp);",
     ),
+    // 3: the chat. Sessions and their transcript (content blocks as JSON, the joined text for
+    // display, the driver's per-message `meta` such as confirmation ids), and one `llm_usage`
+    // row per model call: the source of every cost figure and of the daily budget. Usage rows
+    // outlive their session (SET NULL) so spend is never forgotten.
+    M::up(
+        "CREATE TABLE chat_sessions (
+            id         TEXT PRIMARY KEY NOT NULL,
+            title      TEXT NOT NULL,
+            actor      TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX chat_sessions_updated ON chat_sessions(updated_at);
+        CREATE TABLE chat_messages (
+            id            INTEGER PRIMARY KEY,
+            session_id    TEXT NOT NULL REFERENCES chat_sessions(id) ON DELETE CASCADE,
+            role          TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+            blocks        TEXT NOT NULL,
+            content       TEXT NOT NULL,
+            provider      TEXT,
+            model         TEXT,
+            input_tokens  INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_usd      REAL NOT NULL DEFAULT 0,
+            meta          TEXT,
+            created_at    TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX chat_messages_session ON chat_messages(session_id, id);
+        CREATE TABLE llm_usage (
+            id                 INTEGER PRIMARY KEY,
+            session_id         TEXT REFERENCES chat_sessions(id) ON DELETE SET NULL,
+            at                 TEXT NOT NULL,
+            provider           TEXT NOT NULL CHECK (provider IN ('claude', 'local')),
+            model              TEXT NOT NULL,
+            input_tokens       INTEGER NOT NULL,
+            output_tokens      INTEGER NOT NULL,
+            cache_read_tokens  INTEGER NOT NULL DEFAULT 0,
+            cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_usd           REAL NOT NULL,
+            estimated          INTEGER NOT NULL DEFAULT 0
+        ) STRICT;
+        CREATE INDEX llm_usage_at ON llm_usage(at);
+        CREATE INDEX llm_usage_session ON llm_usage(session_id);",
+    ),
 ];
 
 /// The migration set.

@@ -9,11 +9,14 @@
 //! Queries run on blocking threads through [`Db::call`]; nothing here blocks the async runtime.
 
 pub mod audit;
+pub mod chat;
+mod chat_view;
 pub mod confirmations;
 pub mod events;
 mod migrations;
 pub mod settings;
 pub mod tokens;
+pub mod usage;
 
 use std::path::{Path, PathBuf};
 
@@ -49,6 +52,14 @@ pub enum DbError {
 /// daily budget never tripped).
 pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Parses a stored [`timestamp`] (any RFC 3339 text); an unreadable one reads as the epoch
+/// rather than failing the whole query.
+pub(crate) fn parse_time(s: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_default()
 }
 
 /// Per-connection settings SQLite does not persist.

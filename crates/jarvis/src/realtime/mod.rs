@@ -6,6 +6,7 @@
 //! `unauthorized`. The token is kept in the socket's extensions so the sweeper can disconnect a
 //! socket once its token expires or is revoked by logout.
 
+mod chat;
 mod cluster;
 mod events;
 mod terminal;
@@ -25,7 +26,7 @@ pub use cluster::push_cluster_changes;
 pub use events::push_events;
 
 /// Namespaces served (others are refused by socketioxide).
-pub const NAMESPACES: &[&str] = &["/cluster", "/events", "/terminal"];
+pub const NAMESPACES: &[&str] = &["/cluster", "/events", "/terminal", "/chat"];
 
 /// Handshake `auth` payload.
 #[derive(Debug, Deserialize)]
@@ -66,13 +67,15 @@ async fn authenticate(
 /// Builds the Socket.IO layer and registers the namespaces.
 pub fn layer(state: AppState) -> (SocketIoLayer, SocketIo) {
     let (layer, io) = SocketIo::builder()
-        .with_state(state)
+        .with_state(state.clone())
         .ping_interval(Duration::from_secs(25))
         .max_buffer_size(1024)
         .build_layer();
     io.ns("/cluster", cluster::on_connect.with(authenticate));
     io.ns("/events", events::on_connect.with(authenticate));
     io.ns("/terminal", terminal::on_connect.with(authenticate));
+    io.ns("/chat", chat::on_connect.with(authenticate));
+    chat::attach(&io, &state);
     (layer, io)
 }
 

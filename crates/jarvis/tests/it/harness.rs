@@ -60,6 +60,7 @@ pub fn config(pve: PveConfig, db_path: PathBuf) -> Config {
         ssh: None,
         temperature_interval: None,
         mcp_allowed_hosts: Vec::new(),
+        llm: jarvis::config::LlmSettings::default(),
     }
 }
 
@@ -74,6 +75,8 @@ pub struct Options {
     pub ssh: bool,
     /// Read temperatures over SSH this often (needs `ssh`).
     pub temperature_interval: Option<Duration>,
+    /// LLM providers and chat limits.
+    pub llm: Option<jarvis::config::LlmSettings>,
 }
 
 impl TestServer {
@@ -108,6 +111,9 @@ impl TestServer {
             override_key: opts.override_key.map(|k| jarvis::config::Secret::new(k.to_string())),
         };
         cfg.temperature_interval = opts.temperature_interval;
+        if let Some(llm) = opts.llm {
+            cfg.llm = llm;
+        }
         if opts.ssh {
             let known_hosts = dir.path().join("known_hosts");
             std::fs::write(&known_hosts, sim.ssh_known_hosts().unwrap()).unwrap();

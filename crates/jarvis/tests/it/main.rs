@@ -2,6 +2,9 @@
 //! cluster over HTTPS, and the real `jarvis` executable where a process boundary matters.
 
 mod auth;
+mod chat;
+mod chat_api;
+mod chat_routing;
 mod cluster;
 mod contract;
 mod harness;
@@ -9,6 +12,7 @@ mod mcp;
 mod process;
 mod real_sshd;
 mod recorded_pve;
+mod sio;
 mod socket;
 mod ssh_tools;
 mod tools;
