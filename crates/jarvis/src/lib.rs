@@ -161,7 +161,8 @@ pub async fn build_core(config: Config, pve: Arc<dyn ProxmoxApi>) -> anyhow::Res
         chat::providers::Providers::from_settings(&config.llm),
         config.safety.override_key.as_ref().map(|k| k.expose().clone()),
         cancel.child_token(),
-    );
+    )
+    .with_metrics(metrics.clone());
     let state = AppState {
         chat,
         config: Arc::new(config),

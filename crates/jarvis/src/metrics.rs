@@ -1,6 +1,7 @@
 //! Prometheus metrics served at `/metrics`: one registry, typed handles cloned into components.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -14,6 +15,15 @@ use prometheus_client::registry::Registry;
 pub struct OutcomeLabels {
     /// `success` or `failure` (or another short word).
     pub outcome: String,
+}
+
+/// Label set for LLM usage counters.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LlmLabels {
+    /// `claude` or `local`.
+    pub provider: String,
+    /// `input` or `output` (tokens); `usd` (cost).
+    pub kind: String,
 }
 
 /// The metrics Jarvis exports.
@@ -32,6 +42,10 @@ pub struct Metrics {
     pub cluster_nodes: Gauge,
     /// Guests in the last snapshot.
     pub cluster_guests: Gauge,
+    /// LLM tokens by provider and direction.
+    pub llm_tokens: Family<LlmLabels, Counter>,
+    /// LLM spend in USD by provider.
+    pub llm_cost: Family<LlmLabels, Counter<f64, AtomicU64>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -49,6 +63,10 @@ impl Default for Metrics {
         let logins = Family::<OutcomeLabels, Counter>::default();
         let cluster_nodes = Gauge::default();
         let cluster_guests = Gauge::default();
+        let llm_tokens = Family::<LlmLabels, Counter>::default();
+        let llm_cost = Family::<LlmLabels, Counter<f64, AtomicU64>>::default();
+        registry.register("llm_tokens", "LLM tokens by provider and kind", llm_tokens.clone());
+        registry.register("llm_cost_usd", "LLM spend in USD by provider", llm_cost.clone());
         registry.register(
             "poll_duration_seconds",
             "Duration of a cluster poll",
@@ -71,6 +89,8 @@ impl Default for Metrics {
             logins,
             cluster_nodes,
             cluster_guests,
+            llm_tokens,
+            llm_cost,
         }
     }
 }
@@ -79,6 +99,14 @@ impl Metrics {
     /// Counts a login attempt.
     pub fn login(&self, outcome: &str) {
         self.logins.get_or_create(&OutcomeLabels { outcome: outcome.into() }).inc();
+    }
+
+    /// Counts one LLM call's usage.
+    pub fn llm_call(&self, provider: &str, input_tokens: u64, output_tokens: u64, cost_usd: f64) {
+        let labels = |kind: &str| LlmLabels { provider: provider.into(), kind: kind.into() };
+        self.llm_tokens.get_or_create(&labels("input")).inc_by(input_tokens);
+        self.llm_tokens.get_or_create(&labels("output")).inc_by(output_tokens);
+        self.llm_cost.get_or_create(&labels("usd")).inc_by(cost_usd);
     }
 
     /// The Prometheus text exposition.

@@ -12,8 +12,10 @@ use ts_rs::TS;
 use utoipa::ToSchema;
 
 use crate::auth::bearer;
+use crate::chat::ProviderOutcome;
 use crate::error::AppError;
 use crate::state::AppState;
+use jarvis_domain::routing::Provider;
 
 /// Health of the whole server or of one component.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, TS, ToSchema)]
@@ -85,6 +87,36 @@ pub fn proxmox_health(snap: &ClusterSnapshot) -> ComponentHealth {
     }
 }
 
+/// A model provider's health: not configured, configured but unused, or its last call.
+fn llm_health(state: &AppState, kind: Provider) -> ComponentHealth {
+    let Some(provider) = state.chat.provider(kind) else {
+        let how = match kind {
+            Provider::Claude => "ANTHROPIC_API_KEY",
+            Provider::Local => "LOCAL_LLM_ENDPOINT",
+        };
+        return ComponentHealth::new(HealthStatus::Disabled, format!("not configured ({how})"));
+    };
+    let scripted = if state.config.llm.scripted { ", scripted demo" } else { "" };
+    let model = provider.model();
+    match state.chat.last_outcome(kind.as_str()) {
+        None => ComponentHealth::new(
+            HealthStatus::Ok,
+            format!("model {model}{scripted}; not called yet"),
+        ),
+        Some(ProviderOutcome::Ok(at)) => ComponentHealth::new(
+            HealthStatus::Ok,
+            format!("model {model}{scripted}; last call succeeded at {}", crate::db::timestamp(at)),
+        ),
+        Some(ProviderOutcome::Failed(at, e)) => ComponentHealth::new(
+            HealthStatus::Degraded,
+            format!(
+                "model {model}{scripted}; last call failed at {}: {e}",
+                crate::db::timestamp(at)
+            ),
+        ),
+    }
+}
+
 /// Overall status: the worst of the required components.
 pub fn overall(components: &BTreeMap<String, ComponentHealth>) -> HealthStatus {
     ["database", "proxmox"]
@@ -128,11 +160,8 @@ pub async fn health(State(state): State<AppState>) -> Json<HealthResponse> {
             ),
         },
     );
-    for name in ["claude", "local"] {
-        components.insert(
-            name.into(),
-            ComponentHealth::new(HealthStatus::Disabled, Some("not configured".to_string())),
-        );
+    for kind in [Provider::Claude, Provider::Local] {
+        components.insert(kind.as_str().into(), llm_health(&state, kind));
     }
     Json(HealthResponse {
         status: overall(&components),

@@ -32,6 +32,7 @@ use crate::config::LlmSettings;
 use crate::db::chat::{ChatMessageView, NewChatMessage, chat_message_views};
 use crate::db::{Db, DbError};
 use crate::guard::Guard;
+use crate::metrics::Metrics;
 use crate::tools::{Pipeline, Source};
 
 pub use events::{ChatEvent, ChatSink, ConfirmNeeded};
@@ -91,6 +92,18 @@ pub(crate) struct Inner {
     running: Mutex<HashMap<String, Running>>,
     sink: OnceLock<Arc<dyn ChatSink>>,
     shutdown: CancellationToken,
+    metrics: Metrics,
+    /// Per provider: when its last call ended, and how.
+    outcomes: Mutex<HashMap<&'static str, ProviderOutcome>>,
+}
+
+/// How a provider's last call ended (for `/api/health`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProviderOutcome {
+    /// It answered.
+    Ok(chrono::DateTime<Utc>),
+    /// It failed with this error.
+    Failed(chrono::DateTime<Utc>, String),
 }
 
 /// The chat assistant; cheap to clone.
@@ -158,8 +171,27 @@ impl ChatService {
                 running: Mutex::new(HashMap::new()),
                 sink: OnceLock::new(),
                 shutdown,
+                metrics: Metrics::default(),
+                outcomes: Mutex::new(HashMap::new()),
             }),
         }
+    }
+
+    /// Counts LLM usage into these metrics (call right after [`ChatService::new`]).
+    pub fn with_metrics(mut self, metrics: Metrics) -> ChatService {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.metrics = metrics;
+        }
+        self
+    }
+
+    /// The last outcome of `provider` (`claude` or `local`), if it was called.
+    pub fn last_outcome(&self, provider: &str) -> Option<ProviderOutcome> {
+        self.inner.outcomes.lock().get(provider).cloned()
+    }
+
+    pub(crate) fn record_outcome(&self, provider: &'static str, outcome: ProviderOutcome) {
+        self.inner.outcomes.lock().insert(provider, outcome);
     }
 
     /// Attaches where events go (once; the Socket.IO layer is built after the state).

@@ -387,6 +387,10 @@ impl Driver {
     /// Switches to the other provider after `err`, if allowed; announces it.
     async fn fall_back(&mut self, err: &LlmError) -> bool {
         let Some(kind) = self.answerer.kind else { return false };
+        self.svc.record_outcome(
+            kind.as_str(),
+            super::ProviderOutcome::Failed(Utc::now(), err.to_string()),
+        );
         if self.tried_fallback || !err.should_fall_back() || self.usage.relayed {
             return false;
         }
@@ -480,6 +484,13 @@ impl Driver {
             self.usage.output.unwrap_or((self.usage.output_chars as u64).div_ceil(4).max(1)),
         );
         let cost = cost_usd(&self.svc.inner.settings.prices, kind, &self.usage.model, &usage);
+        self.svc.inner.metrics.llm_call(
+            kind.as_str(),
+            usage.input_tokens,
+            usage.output_tokens,
+            cost,
+        );
+        self.svc.record_outcome(kind.as_str(), super::ProviderOutcome::Ok(Utc::now()));
         self.turn_usage.input_tokens += usage.input_tokens;
         self.turn_usage.output_tokens += usage.output_tokens;
         self.turn_cost += cost;

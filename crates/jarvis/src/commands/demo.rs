@@ -13,7 +13,7 @@ use jarvis_sim::{SimConfig, SimServer};
 use jarvis_ssh::{HostKeyPolicy, SshConfig};
 
 use crate::cli::DemoArgs;
-use crate::config::{Config, SshSettings};
+use crate::config::{ClaudeSettings, Config, LocalSettings, Secret, SshSettings};
 
 /// Runs the demo until SIGINT/SIGTERM.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
@@ -53,6 +53,43 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             port,
         });
     }
+    // `--scripted-llm`: the simulator's scripted servers stand in for Claude (Anthropic wire
+    // format) and the local model (OpenAI wire format), answering whatever the operator types.
+    let scripted = if config.llm.scripted {
+        let llm = jarvis_sim::ScriptedLlm::start_demo().await?;
+        config.llm.claude = Some(ClaudeSettings {
+            api_key: Secret::new("scripted-demo".into()),
+            base_url: llm.base_url(),
+            model: "scripted-claude".into(),
+            max_tokens: 1024,
+        });
+        config.llm.local = Some(LocalSettings {
+            endpoint: llm.base_url(),
+            model: "scripted-local".into(),
+            context_window: 8192,
+            api_key: None,
+        });
+        Some(llm)
+    } else {
+        None
+    };
+    let assistant_line = match (&scripted, &config.llm.claude, &config.llm.local) {
+        (Some(_), _, _) => {
+            "scripted demo (--scripted-llm): no real model, canned answers".to_owned()
+        }
+        (None, None, None) => {
+            "no LLM configured (set ANTHROPIC_API_KEY or LOCAL_LLM_ENDPOINT); slash commands work"
+                .to_owned()
+        }
+        (None, claude, local) => format!(
+            "{}{}",
+            claude.as_ref().map(|c| format!("Claude {} ", c.model)).unwrap_or_default(),
+            local
+                .as_ref()
+                .map(|l| format!("local {} at {}", l.model, l.endpoint))
+                .unwrap_or_default()
+        ),
+    };
     let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
         anyhow::anyhow!("cannot listen on {}: {e} (set PORT to another port)", config.listen)
     })?;
@@ -66,8 +103,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     eprintln!(
         "\n  J.A.R.V.I.S. demo: a simulated Proxmox VE cluster ({} nodes, {} guests)\n\n  \
          Open      http://{shown_host}:{}\n  Password  {password_line}\n  Database  {}\n  \
-         Sim PVE   {}/api2/json  (token {token_id}, fingerprint {fingerprint})\n\n  \
-         Press Ctrl+C to stop.\n",
+         Sim PVE   {}/api2/json  (token {token_id}, fingerprint {fingerprint})\n  \
+         Assistant {assistant_line}\n\n  Press Ctrl+C to stop.\n",
         args.sim_nodes.max(1),
         args.sim_guests,
         addr.port(),
@@ -85,6 +122,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let client = crate::pve_client(&config)?;
     let result = crate::run(config, client, listener, crate::shutdown_signal()).await;
     sim.shutdown().await;
+    if let Some(llm) = scripted {
+        llm.shutdown().await;
+    }
     if let Some(dir) = throwaway_dir {
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -172,6 +172,18 @@ async fn red_tool_pauses_survives_rejoin_and_runs_once_after_approval() {
     assert_eq!(assistant[0]["toolCalls"][0]["status"], "ok");
     let (_, summary) = s.get_json("/api/cost/summary?period=daily", &token).await;
     assert_eq!(summary["messages"], 2, "{summary}");
+    // Health and metrics know about the calls.
+    let (_, health) = s.get_json("/api/health", &token).await;
+    let claude = &health["components"]["claude"];
+    assert_eq!(claude["status"], "ok", "{health}");
+    assert!(claude["detail"].as_str().unwrap().contains("last call succeeded"), "{claude}");
+    assert_eq!(health["components"]["local"]["status"], "disabled");
+    let metrics = s.http.get(s.url("/metrics")).bearer_auth(&token).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"jarvis_llm_tokens_total{provider="claude",kind="output"}"#),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

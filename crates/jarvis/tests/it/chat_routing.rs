@@ -67,7 +67,7 @@ async fn an_overloaded_claude_falls_back_to_local_with_a_notice() {
     let claude = ScriptedLlm::start(Script::new(vec![Turn::Overloaded])).await.unwrap();
     let local = ScriptedLlm::start(Script::new(vec![Turn::text("Local answer.")])).await.unwrap();
     let s = server(Some(&claude), Some(&local)).await;
-    let (_, c) = ready(&s).await;
+    let (token, c) = ready(&s).await;
     c.call("chat:send", json!({"message": "show the status of vm 101"})).await;
     let events = c.collect_until("chat:done", 15).await;
     let routes = named(&events, "chat:route");
@@ -79,6 +79,9 @@ async fn an_overloaded_claude_falls_back_to_local_with_a_notice() {
     let done = named(&events, "chat:done")[0];
     assert_eq!(done["provider"], "local");
     assert_eq!(done["stopReason"], "end_turn");
+    let (_, health) = s.get_json("/api/health", &token).await;
+    assert_eq!(health["components"]["claude"]["status"], "degraded", "{health}");
+    assert_eq!(health["status"], "ok", "a model is optional for the server's health");
 }
 
 #[tokio::test(flavor = "multi_thread")]
