@@ -85,7 +85,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const tmp = mkdtempSync(join(tmpdir(), "jarvis-e2e-"));
   const secret = randomUUID();
 
-  const child = spawn(bin, ["demo"], {
+  // --scripted-llm: the chat answers from the simulator's scripted models (e2e/chat.spec.ts).
+  const child = spawn(bin, ["demo", "--scripted-llm"], {
     // The server finds web/dist relative to the repository root.
     cwd: repoRoot,
     env: {

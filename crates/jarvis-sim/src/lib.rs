@@ -89,7 +89,7 @@ use tokio_util::task::TaskTracker;
 
 pub use config::{SimConfig, SimError};
 pub use control::{EndpointInfo, SimControl};
-pub use llm::{Script, ScriptedLlm, ScriptedLlmHandle, ToolCall, Turn};
+pub use llm::{DemoResponder, Responder, Script, ScriptedLlm, ScriptedLlmHandle, ToolCall, Turn};
 pub use tls::sha256_fingerprint;
 
 use crate::control::Faults;

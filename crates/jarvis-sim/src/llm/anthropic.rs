@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::script::{DEFAULT_CHUNK_SIZE, ToolCall, Turn, chunks, json_fragments, tokens};
+use super::script::{Answer, chunks, json_fragments, tokens};
 use super::{Piece, Reply};
 
 /// One SSE event: `event: <name>\ndata: <json>\n\n`.
@@ -10,30 +10,17 @@ fn event(name: &str, data: &Value) -> Piece {
     Piece::Data(format!("event: {name}\ndata: {data}\n\n"))
 }
 
-/// Builds the answer to one request.
-pub(super) fn render(turn: &Turn, model: &str, input_tokens: u64, seq: u64) -> Reply {
-    let (text, calls, chunk, delay, error): (&str, &[ToolCall], usize, u64, Option<&str>) =
-        match turn {
-            Turn::Overloaded => {
-                return Reply::Json(
-                    529,
-                    json!({"type": "error", "error": {"type": "overloaded_error",
-                        "message": "Overloaded"}}),
-                );
-            }
-            Turn::Text { text, chunk_size } => {
-                (text, &[], chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE), 0, None)
-            }
-            Turn::ToolCalls { calls } => ("", calls, DEFAULT_CHUNK_SIZE, 0, None),
-            Turn::TextThenTools { text, calls } => (text, calls, DEFAULT_CHUNK_SIZE, 0, None),
-            Turn::ErrorMidStream { after_text, message } => {
-                (after_text, &[], DEFAULT_CHUNK_SIZE, 0, Some(message))
-            }
-            Turn::Slow { text, delay_ms_per_chunk } => {
-                (text, &[], DEFAULT_CHUNK_SIZE, *delay_ms_per_chunk, None)
-            }
-        };
+/// The answer to a [`Turn::Overloaded`](super::Turn::Overloaded): HTTP 529.
+pub(super) fn overloaded() -> Reply {
+    Reply::Json(
+        529,
+        json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+    )
+}
 
+/// Streams one answer.
+pub(super) fn render(answer: Answer<'_>, model: &str, input_tokens: u64, seq: u64) -> Reply {
+    let Answer { text, calls, chunk, delay_ms: delay, error } = answer;
     let mut out = vec![event(
         "message_start",
         &json!({"type": "message_start", "message": {

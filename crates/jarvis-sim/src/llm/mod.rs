@@ -16,6 +16,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! [`ScriptedLlm::start_demo`] (or [`ScriptedLlm::serve`] with a [`DemoResponder`]) answers
+//! whatever the operator types instead, computing each reply from the request (tool calls for
+//! "stop vm 101", "status", "list vms", …; a summary of tool results; help text otherwise),
+//! rendered exactly like scripted turns. See [`DemoResponder`] for its rules.
+//!
 //! # Behaviour
 //! - Each request (to either endpoint) consumes the next turn. Once the script is used up every
 //!   request gets the plain text [`SCRIPT_FINISHED`].
@@ -37,12 +42,19 @@
 //!   `data: [DONE]`. Mid-stream errors cut the connection without `[DONE]`; overloaded is a 503.
 
 mod anthropic;
+mod demo;
 mod openai;
+mod request;
 mod script;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_demo;
 
+pub use demo::{DEMO_CHUNK_DELAY, DemoResponder};
 pub use script::{BUILTIN_SCENARIOS, DEFAULT_CHUNK_SIZE, SCRIPT_FINISHED, Script, ToolCall, Turn};
+
+use script::Answer;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -78,14 +90,36 @@ pub(crate) enum Reply {
     Stream(Vec<Piece>),
 }
 
-#[derive(Clone, Copy)]
-enum Api {
+/// The wire format of a request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Api {
     Anthropic,
     OpenAi,
 }
 
+/// How a scripted server decides each answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Responder {
+    /// The script's turns, one per request, in order.
+    Script(Script),
+    /// Computed from each request's content (see [`DemoResponder`]).
+    Demo(DemoResponder),
+}
+
+impl From<Script> for Responder {
+    fn from(script: Script) -> Self {
+        Self::Script(script)
+    }
+}
+
+impl From<DemoResponder> for Responder {
+    fn from(demo: DemoResponder) -> Self {
+        Self::Demo(demo)
+    }
+}
+
 struct LlmState {
-    turns: Vec<Turn>,
+    responder: Responder,
     inner: Mutex<Progress>,
 }
 
@@ -102,9 +136,20 @@ impl ScriptedLlm {
     /// Listens on 127.0.0.1 (a free port) and serves `script` until the handle is shut down or
     /// dropped.
     pub async fn start(script: Script) -> std::io::Result<ScriptedLlmHandle> {
+        Self::serve(script).await
+    }
+
+    /// Like [`ScriptedLlm::start`], answering with the [`DemoResponder`] at its default pace.
+    pub async fn start_demo() -> std::io::Result<ScriptedLlmHandle> {
+        Self::serve(DemoResponder::default()).await
+    }
+
+    /// Listens on 127.0.0.1 (a free port) and answers with `responder` (a [`Script`] or a
+    /// [`DemoResponder`]) until the handle is shut down or dropped.
+    pub async fn serve(responder: impl Into<Responder>) -> std::io::Result<ScriptedLlmHandle> {
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(LlmState { turns: script.turns, inner: Mutex::default() });
+        let state = Arc::new(LlmState { responder: responder.into(), inner: Mutex::default() });
         let app = Router::new()
             .route(
                 "/v1/messages",
@@ -150,7 +195,8 @@ impl ScriptedLlmHandle {
         self.state.inner.lock().requests.clone()
     }
 
-    /// How many turns have been consumed.
+    /// How many turns have been consumed (with the demo responder: how many requests were
+    /// answered).
     pub fn turns_used(&self) -> usize {
         self.state.inner.lock().next
     }
@@ -182,25 +228,30 @@ async fn handle(State(state): State<Arc<LlmState>>, body: Bytes, api: Api) -> Re
         };
         return (StatusCode::BAD_REQUEST, axum::Json(error)).into_response();
     };
-    let (turn, seq) = {
+    let seq = {
         let mut inner = state.inner.lock();
         inner.requests.push(request.clone());
-        let seq = inner.next;
         inner.next += 1;
-        let turn = state.turns.get(seq).cloned().unwrap_or_else(|| Turn::text(SCRIPT_FINISHED));
-        (turn, seq as u64 + 1)
+        inner.next as u64
     };
     let model = request.get("model").and_then(Value::as_str).unwrap_or("scripted");
     let input_tokens = script::tokens(body.len());
-    let reply = match api {
-        Api::Anthropic => anthropic::render(&turn, model, input_tokens, seq),
-        Api::OpenAi => {
-            let include_usage = request
-                .pointer("/stream_options/include_usage")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            openai::render(&turn, model, input_tokens, seq, include_usage)
+    let include_usage =
+        request.pointer("/stream_options/include_usage").and_then(Value::as_bool).unwrap_or(false);
+    let render = |answer: Option<Answer<'_>>| match (api, answer) {
+        (Api::Anthropic, None) => anthropic::overloaded(),
+        (Api::OpenAi, None) => openai::overloaded(),
+        (Api::Anthropic, Some(a)) => anthropic::render(a, model, input_tokens, seq),
+        (Api::OpenAi, Some(a)) => openai::render(a, model, input_tokens, seq, include_usage),
+    };
+    let reply = match &state.responder {
+        Responder::Script(script) => {
+            let index = usize::try_from(seq - 1).unwrap_or(usize::MAX);
+            let turn =
+                script.turns.get(index).cloned().unwrap_or_else(|| Turn::text(SCRIPT_FINISHED));
+            render(Answer::of(&turn))
         }
+        Responder::Demo(demo) => render(Some(demo.reply(api, &request, seq).answer())),
     };
     match reply {
         Reply::Json(status, value) => (

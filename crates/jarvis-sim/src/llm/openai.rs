@@ -3,36 +3,28 @@
 
 use serde_json::{Value, json};
 
-use super::script::{DEFAULT_CHUNK_SIZE, ToolCall, Turn, chunks, json_fragments, tokens};
+use super::script::{Answer, chunks, json_fragments, tokens};
 use super::{Piece, Reply};
 
-/// Builds the answer to one request.
+/// The answer to a [`Turn::Overloaded`](super::Turn::Overloaded): HTTP 503, as llama.cpp's
+/// server answers while it loads a model.
+pub(super) fn overloaded() -> Reply {
+    Reply::Json(
+        503,
+        json!({"error": {"code": 503, "message": "Loading model", "type": "unavailable_error"}}),
+    )
+}
+
+/// Streams one answer (`include_usage`: the request asked for a usage chunk).
 pub(super) fn render(
-    turn: &Turn,
+    answer: Answer<'_>,
     model: &str,
     input_tokens: u64,
     seq: u64,
     include_usage: bool,
 ) -> Reply {
-    let (text, calls, chunk, delay, cut): (&str, &[ToolCall], usize, u64, bool) = match turn {
-        Turn::Overloaded => {
-            return Reply::Json(
-                503,
-                json!({"error": {"code": 503, "message": "Loading model",
-                    "type": "unavailable_error"}}),
-            );
-        }
-        Turn::Text { text, chunk_size } => {
-            (text, &[], chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE), 0, false)
-        }
-        Turn::ToolCalls { calls } => ("", calls, DEFAULT_CHUNK_SIZE, 0, false),
-        Turn::TextThenTools { text, calls } => (text, calls, DEFAULT_CHUNK_SIZE, 0, false),
-        Turn::ErrorMidStream { after_text, .. } => (after_text, &[], DEFAULT_CHUNK_SIZE, 0, true),
-        Turn::Slow { text, delay_ms_per_chunk } => {
-            (text, &[], DEFAULT_CHUNK_SIZE, *delay_ms_per_chunk, false)
-        }
-    };
-
+    let Answer { text, calls, chunk, delay_ms: delay, error } = answer;
+    let cut = error.is_some();
     let id = format!("chatcmpl-sim-{seq:04}");
     let created = chrono::Utc::now().timestamp();
     let chunk_of = |choices: Value, usage: Option<Value>| {

@@ -164,6 +164,50 @@ impl Script {
     }
 }
 
+/// What a streamed answer consists of, whoever decided it (a scripted [`Turn`] or the demo
+/// responder); both wire formats render from this, so their event sequences stay the same.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Answer<'a> {
+    /// Text streamed before any calls (may be empty).
+    pub text: &'a str,
+    /// Tool calls after the text.
+    pub calls: &'a [ToolCall],
+    /// Chars per text delta.
+    pub chunk: usize,
+    /// Pause before each text delta, in milliseconds.
+    pub delay_ms: u64,
+    /// Fail after the text: Anthropic sends this message in an `error` event, OpenAI cuts the
+    /// connection.
+    pub error: Option<&'a str>,
+}
+
+impl Answer<'_> {
+    /// The answer for `turn`, or None for [`Turn::Overloaded`] (which is not streamed).
+    pub(crate) fn of(turn: &Turn) -> Option<Answer<'_>> {
+        let plain = |text, calls| Answer {
+            text,
+            calls,
+            chunk: DEFAULT_CHUNK_SIZE,
+            delay_ms: 0,
+            error: None,
+        };
+        Some(match turn {
+            Turn::Overloaded => return None,
+            Turn::Text { text, chunk_size } => {
+                Answer { chunk: chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE), ..plain(text, &[]) }
+            }
+            Turn::ToolCalls { calls } => plain("", calls),
+            Turn::TextThenTools { text, calls } => plain(text, calls),
+            Turn::ErrorMidStream { after_text, message } => {
+                Answer { error: Some(message), ..plain(after_text, &[]) }
+            }
+            Turn::Slow { text, delay_ms_per_chunk } => {
+                Answer { delay_ms: *delay_ms_per_chunk, ..plain(text, &[]) }
+            }
+        })
+    }
+}
+
 /// Splits `s` into pieces of at most `size` chars (at least one char each); empty input gives
 /// no pieces.
 pub(crate) fn chunks(s: &str, size: usize) -> Vec<String> {

@@ -9,23 +9,23 @@ use serde_json::{Value, json};
 use super::*;
 
 #[derive(Clone, Copy, Debug)]
-enum Wire {
+pub(super) enum Wire {
     Anthropic,
     OpenAi,
 }
 
-const BOTH: [Wire; 2] = [Wire::Anthropic, Wire::OpenAi];
+pub(super) const BOTH: [Wire; 2] = [Wire::Anthropic, Wire::OpenAi];
 
 /// What a streamed answer reassembles to.
 #[derive(Debug, Default, PartialEq)]
-struct Assembled {
-    text: String,
+pub(super) struct Assembled {
+    pub(super) text: String,
     /// (id, name, parsed arguments)
-    calls: Vec<(String, String, Value)>,
-    stop: Option<String>,
+    pub(super) calls: Vec<(String, String, Value)>,
+    pub(super) stop: Option<String>,
 }
 
-fn request_body(wire: Wire, include_usage: bool) -> Value {
+pub(super) fn request_body(wire: Wire, include_usage: bool) -> Value {
     match wire {
         Wire::Anthropic => json!({"model": "claude-test", "max_tokens": 512, "stream": true,
             "messages": [{"role": "user", "content": "How are my VMs doing?"}]}),
@@ -40,7 +40,7 @@ fn request_body(wire: Wire, include_usage: bool) -> Value {
     }
 }
 
-async fn send(llm: &ScriptedLlmHandle, wire: Wire, body: &Value) -> reqwest::Response {
+pub(super) async fn send(llm: &ScriptedLlmHandle, wire: Wire, body: &Value) -> reqwest::Response {
     let path = match wire {
         Wire::Anthropic => "/v1/messages",
         Wire::OpenAi => "/v1/chat/completions",
@@ -54,7 +54,7 @@ async fn send(llm: &ScriptedLlmHandle, wire: Wire, body: &Value) -> reqwest::Res
 }
 
 /// Reads a body to its end; the flag is false when the connection was cut.
-async fn read_all(resp: reqwest::Response) -> (String, bool) {
+pub(super) async fn read_all(resp: reqwest::Response) -> (String, bool) {
     let mut stream = resp.bytes_stream();
     let mut buf = Vec::new();
     while let Some(chunk) = stream.next().await {
@@ -67,7 +67,7 @@ async fn read_all(resp: reqwest::Response) -> (String, bool) {
 }
 
 /// `event: name\ndata: json\n\n` frames.
-fn sse_events(body: &str) -> Vec<(String, Value)> {
+pub(super) fn sse_events(body: &str) -> Vec<(String, Value)> {
     body.split("\n\n")
         .filter(|f| !f.trim().is_empty())
         .map(|frame| {
@@ -90,7 +90,7 @@ fn sse_events(body: &str) -> Vec<(String, Value)> {
 }
 
 /// `data: json\n\n` chunks, and whether `data: [DONE]` ended them.
-fn openai_chunks(body: &str) -> (Vec<Value>, bool) {
+pub(super) fn openai_chunks(body: &str) -> (Vec<Value>, bool) {
     let mut chunks = Vec::new();
     let mut done = false;
     for frame in body.split("\n\n").filter(|f| !f.trim().is_empty()) {
@@ -105,7 +105,7 @@ fn openai_chunks(body: &str) -> (Vec<Value>, bool) {
     (chunks, done)
 }
 
-fn assemble_anthropic(events: &[(String, Value)]) -> Assembled {
+pub(super) fn assemble_anthropic(events: &[(String, Value)]) -> Assembled {
     let mut out = Assembled::default();
     let mut blocks: BTreeMap<u64, (String, String, String)> = BTreeMap::new();
     for (name, data) in events {
@@ -142,7 +142,7 @@ fn assemble_anthropic(events: &[(String, Value)]) -> Assembled {
     out
 }
 
-fn assemble_openai(chunks: &[Value]) -> Assembled {
+pub(super) fn assemble_openai(chunks: &[Value]) -> Assembled {
     let mut out = Assembled::default();
     let mut calls: BTreeMap<u64, (String, String, String)> = BTreeMap::new();
     for chunk in chunks {
@@ -260,7 +260,7 @@ async fn check_turn(llm: &ScriptedLlmHandle, wire: Wire, turn: &Turn, label: &st
 }
 
 /// message_start, then per block start [ping once] delta* stop, message_delta, message_stop.
-fn check_anthropic_order(events: &[(String, Value)], label: &str) {
+pub(super) fn check_anthropic_order(events: &[(String, Value)], label: &str) {
     let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names[0], "message_start", "{label}");
     assert_eq!(names[1], "content_block_start", "{label}");

@@ -14,6 +14,7 @@ pub mod context;
 pub mod events;
 pub mod providers;
 pub mod slash;
+mod tooling;
 mod turn;
 
 use std::collections::HashMap;

@@ -4,48 +4,34 @@
 //! bus, persistence with tokens and cost — and feeding back what happened, until it finishes.
 
 use std::collections::{HashMap, VecDeque};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use futures::stream::{BoxStream, FuturesUnordered};
-use futures::{FutureExt, StreamExt};
-use jarvis_domain::agent::{
-    Block, ConfirmationOutcome, Effect, FinishReason, Input, Message, ModelStop, Role, ToolOutcome,
-    Turn,
-};
+use jarvis_domain::agent::{Block, Effect, FinishReason, Input, Message, ModelStop, Role, Turn};
 use jarvis_domain::cost::{Usage, cost_usd};
 use jarvis_domain::routing::Provider;
 use jarvis_llm::{ChatRequest, LlmError, LlmEvent, LlmProvider, StopReason};
 use serde_json::{Value, json};
-use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use super::events::{ChatEvent, ConfirmNeeded, UsageView};
 use super::slash::{SlashPlan, SlashProvider};
+use super::tooling::{ToolFuture, tier_word};
 use super::{ChatService, Sender};
-use crate::bus::ServerEvent;
 use crate::db::chat::{ChatMessageMeta, NewChatMessage};
-use crate::db::confirmations::ConfirmationStatus;
 use crate::db::usage::NewUsage;
-use crate::tools::{RequestError, Source, ToolRequest};
+use crate::tools::Source;
 
 /// How long a provider may take to start answering, and between two stream items.
 const MODEL_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 type ModelStream = BoxStream<'static, Result<LlmEvent, LlmError>>;
-type ToolFuture = Pin<Box<dyn std::future::Future<Output = (String, ToolRun)> + Send>>;
-
-/// A tool call's outcome as the pipeline reported it.
-enum ToolRun {
-    Done(ToolOutcome),
-    Confirm(crate::db::confirmations::Confirmation),
-    Blocked { reason: String },
-}
 
 /// Who answers the current model call.
-struct Answerer {
+pub(super) struct Answerer {
     provider: Arc<dyn LlmProvider>,
     /// `None` for slash commands (no usage, no cost, no fallback).
     kind: Option<Provider>,
@@ -53,7 +39,7 @@ struct Answerer {
 
 /// Usage of the model call in flight.
 #[derive(Default)]
-struct CallUsage {
+pub(super) struct CallUsage {
     model: String,
     input: Option<u64>,
     output: Option<u64>,
@@ -61,13 +47,6 @@ struct CallUsage {
     output_chars: usize,
     /// Anything relayed yet (after that, a failure cannot fall back).
     relayed: bool,
-}
-
-fn tier_word(name: &str) -> String {
-    serde_json::to_value(jarvis_domain::tier_of(name))
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| "black".into())
 }
 
 fn request_chars(req: &ChatRequest) -> usize {
@@ -220,30 +199,30 @@ impl ChatService {
 }
 
 /// The state of one running turn outside the pure machine.
-struct Driver {
-    svc: ChatService,
-    session_id: String,
-    sender: Sender,
-    override_active: bool,
-    answerer: Answerer,
-    tried_fallback: bool,
-    transcript: Vec<Message>,
-    usage: CallUsage,
-    turn_usage: UsageView,
-    turn_cost: f64,
+pub(super) struct Driver {
+    pub(super) svc: ChatService,
+    pub(super) session_id: String,
+    pub(super) sender: Sender,
+    pub(super) override_active: bool,
+    pub(super) answerer: Answerer,
+    pub(super) tried_fallback: bool,
+    pub(super) transcript: Vec<Message>,
+    pub(super) usage: CallUsage,
+    pub(super) turn_usage: UsageView,
+    pub(super) turn_cost: f64,
     /// Confirmation id → (call id, expiry).
-    confirmations: HashMap<String, (String, DateTime<Utc>)>,
-    pending: Vec<ConfirmNeeded>,
+    pub(super) confirmations: HashMap<String, (String, DateTime<Utc>)>,
+    pub(super) pending: Vec<ConfirmNeeded>,
     /// Call id → its confirmation (stored with the answers, for replay).
-    confirmation_by_call: HashMap<String, String>,
+    pub(super) confirmation_by_call: HashMap<String, String>,
     /// Tokens and cost of the last finished model call (stored with its message).
-    last_call: Option<(u64, u64, f64)>,
+    pub(super) last_call: Option<(u64, u64, f64)>,
     /// Whether the model call in flight offers tools.
-    offer_tools: bool,
+    pub(super) offer_tools: bool,
 }
 
 impl Driver {
-    async fn emit(&self, event: ChatEvent) {
+    pub(super) async fn emit(&self, event: ChatEvent) {
         self.svc.emit(&self.session_id, event).await;
     }
 
@@ -507,166 +486,6 @@ impl Driver {
         if let Err(e) = self.svc.inner.db.record_llm_usage(row).await {
             tracing::error!(error = %e, "could not record LLM usage");
         }
-    }
-
-    fn run_tool(&self, id: String, name: String, input: Value) -> ToolFuture {
-        let pipeline = self.svc.inner.pipeline.clone();
-        let timeout = self.svc.inner.settings.tool_timeout;
-        let req = ToolRequest {
-            tool: name,
-            args: input,
-            source: Source::Chat,
-            actor: self.sender.actor.clone(),
-            session: self.sender.jti.clone(),
-        };
-        async move {
-            let run = match tokio::time::timeout(timeout, pipeline.submit(req)).await {
-                Err(_) => ToolRun::Done(ToolOutcome::Error(format!(
-                    "timed out after {} s; the action may still complete — check the status before \
-                     trying again",
-                    timeout.as_secs()
-                ))),
-                Ok(Ok(outcome)) => match outcome {
-                    crate::tools::ToolOutcome::Executed { result, .. } => {
-                        ToolRun::Done(ToolOutcome::Ok(result.to_string()))
-                    }
-                    crate::tools::ToolOutcome::Failed { error, .. } => {
-                        ToolRun::Done(ToolOutcome::Error(error.to_string()))
-                    }
-                    crate::tools::ToolOutcome::Blocked { reason, .. } => {
-                        ToolRun::Blocked { reason }
-                    }
-                    crate::tools::ToolOutcome::ConfirmationRequired { confirmation, .. } => {
-                        ToolRun::Confirm(confirmation)
-                    }
-                },
-                Ok(Err(RequestError::UnknownTool(name))) => ToolRun::Done(ToolOutcome::Error(
-                    format!("unknown tool `{name}`; use only the tools offered"),
-                )),
-                Ok(Err(RequestError::InvalidArguments(m))) => {
-                    ToolRun::Done(ToolOutcome::Error(format!("invalid arguments: {m}")))
-                }
-                Ok(Err(RequestError::Internal(m))) => {
-                    tracing::error!(error = %m, "tool pipeline failed in chat");
-                    ToolRun::Done(ToolOutcome::Error(
-                        "internal error while running the tool".into(),
-                    ))
-                }
-            };
-            (id, run)
-        }
-        .boxed()
-    }
-
-    async fn tool_done(&mut self, id: &str, run: ToolRun) -> Input {
-        let name = self.call_name(id);
-        let outcome = match run {
-            ToolRun::Done(o) => o,
-            ToolRun::Blocked { reason } => {
-                let tier = tier_word(&name);
-                self.emit(ChatEvent::Blocked {
-                    tool_use_id: id.into(),
-                    tool_name: name,
-                    reason: reason.clone(),
-                    tier,
-                })
-                .await;
-                ToolOutcome::Blocked(reason)
-            }
-            ToolRun::Confirm(c) => {
-                let tier = serde_json::to_value(c.tier)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_else(|| "red".into());
-                let needed = ConfirmNeeded {
-                    session_id: self.session_id.clone(),
-                    confirmation_id: c.id.clone(),
-                    tool_use_id: id.into(),
-                    tool_name: c.tool.clone(),
-                    tool_input: c.args.clone(),
-                    tier,
-                    summary: c.summary.clone(),
-                    expires_at: crate::db::timestamp(c.expires_at),
-                };
-                self.confirmations.insert(c.id.clone(), (id.into(), c.expires_at));
-                self.confirmation_by_call.insert(id.into(), c.id.clone());
-                self.pending.push(needed.clone());
-                self.svc.set_pending(&self.session_id, self.pending.clone());
-                self.emit(ChatEvent::ConfirmNeeded(needed)).await;
-                ToolOutcome::NeedsConfirmation { confirmation_id: c.id }
-            }
-        };
-        Input::ToolFinished { id: id.into(), outcome }
-    }
-
-    fn call_name(&self, id: &str) -> String {
-        self.transcript
-            .iter()
-            .rev()
-            .find_map(|m| {
-                m.tool_uses().find(|(cid, _, _)| *cid == id).map(|(_, n, _)| n.to_owned())
-            })
-            .unwrap_or_default()
-    }
-
-    fn forget_confirmation(&mut self, confirmation_id: &str) {
-        self.confirmations.remove(confirmation_id);
-        self.pending.retain(|p| p.confirmation_id != confirmation_id);
-        self.svc.set_pending(&self.session_id, self.pending.clone());
-    }
-
-    /// A confirmation this turn waits for changed status.
-    async fn bus_message(&mut self, msg: Result<ServerEvent, RecvError>) -> Vec<Input> {
-        match msg {
-            Ok(ServerEvent::Confirmation(c)) if self.confirmations.contains_key(&c.id) => {
-                self.resolve(&c.id, c.status).await.into_iter().collect()
-            }
-            // Missed messages: ask the database about every awaited record.
-            Err(RecvError::Lagged(_)) => self.recheck_all().await,
-            _ => vec![],
-        }
-    }
-
-    async fn recheck_all(&mut self) -> Vec<Input> {
-        let ids: Vec<String> = self.confirmations.keys().cloned().collect();
-        let mut inputs = Vec::new();
-        for id in ids {
-            if let Ok(Some((c, _))) = self.svc.inner.db.confirmation_with_result(id.clone()).await
-                && let Some(input) = self.resolve(&id, c.status).await
-            {
-                inputs.push(input);
-            }
-        }
-        inputs
-    }
-
-    async fn check_expired(&mut self) -> Vec<Input> {
-        // Expiring happens in the pipeline (it announces expired records on the bus).
-        let _ = self.svc.inner.pipeline.pending().await;
-        self.recheck_all().await
-    }
-
-    /// The machine input for a final status of an awaited confirmation.
-    async fn resolve(&mut self, id: &str, status: ConfirmationStatus) -> Option<Input> {
-        let outcome = match status {
-            ConfirmationStatus::Pending | ConfirmationStatus::Approved => return None,
-            ConfirmationStatus::Denied => ConfirmationOutcome::Denied,
-            ConfirmationStatus::Expired => ConfirmationOutcome::Expired,
-            ConfirmationStatus::Executed | ConfirmationStatus::Failed => {
-                let result = match self.svc.inner.db.confirmation_with_result(id.to_owned()).await {
-                    Ok(Some((_, r))) => r.unwrap_or(Value::Null),
-                    _ => Value::Null,
-                };
-                if status == ConfirmationStatus::Executed {
-                    ConfirmationOutcome::Executed(result.to_string())
-                } else {
-                    let error = result.get("error").and_then(Value::as_str).unwrap_or("failed");
-                    ConfirmationOutcome::Failed(error.to_owned())
-                }
-            }
-        };
-        self.forget_confirmation(id);
-        Some(Input::Confirmation { confirmation_id: id.to_owned(), outcome })
     }
 
     async fn persist(&mut self, m: Message) {

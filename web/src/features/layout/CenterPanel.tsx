@@ -1,12 +1,13 @@
 import { useState } from "react";
 import { Placeholder } from "../../components/Placeholder";
 import { useClusterStore } from "../../stores/cluster";
+import { ChatPanel } from "../chat/ChatPanel";
 import { ClusterHud } from "../cluster/ClusterHud";
 
 const TABS = ["HUD", "FEED", "CHAT"] as const;
 type Tab = (typeof TABS)[number];
 
-/** Centre column: HUD / FEED / CHAT tabs (feed and chat arrive with the chat issue). */
+/** Centre column: HUD / FEED / CHAT tabs (the feed arrives with a later issue). */
 export function CenterPanel() {
   const [tab, setTab] = useState<Tab>("HUD");
   const refresh = useClusterStore((s) => s.requestRefresh);
@@ -46,7 +47,7 @@ export function CenterPanel() {
       <div className="center__body" role="tabpanel" id={`tabpanel-${tab}`} aria-labelledby={`tab-${tab}`}>
         {tab === "HUD" && <ClusterHud />}
         {tab === "FEED" && <Placeholder glyph="≋" title="ACTIVITY FEED" note="arrives with the chat issue" />}
-        {tab === "CHAT" && <Placeholder glyph="◈" title="CHAT WITH J.A.R.V.I.S." note="arrives with the chat issue" />}
+        {tab === "CHAT" && <ChatPanel />}
       </div>
     </div>
   );

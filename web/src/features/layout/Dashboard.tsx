@@ -1,6 +1,5 @@
 import { useMemo, useRef, type FocusEvent } from "react";
 import { Panel } from "../../components/Panel";
-import { Placeholder } from "../../components/Placeholder";
 import { useUiStore, type PanelId } from "../../stores/ui";
 import { NodeCount, NodeList } from "../cluster/NodeList";
 import { StoragePanel } from "../cluster/StoragePanel";
@@ -9,6 +8,8 @@ import { useInitialSnapshot } from "../cluster/useInitialSnapshot";
 import { VmCount, VmList } from "../cluster/VmList";
 import { useClusterStore } from "../../stores/cluster";
 import { ConfirmDialog } from "../actions/ConfirmDialog";
+import { useChatSocket } from "../chat/useChatSocket";
+import { CostPanel } from "../cost/CostPanel";
 import { PendingConfirmations } from "../actions/PendingConfirmations";
 import { useConfirmationExpiry, useEventsSocket } from "../events/useEventsSocket";
 import { KillSwitchBanner } from "../monitor/KillSwitch";
@@ -34,6 +35,7 @@ export function Dashboard({ token }: { token: string }) {
   useInitialSnapshot(token);
   useClusterSocket(token);
   useEventsSocket(token);
+  useChatSocket(token);
   useConfirmationExpiry();
 
   const left = useRef<HTMLDivElement>(null);
@@ -74,8 +76,8 @@ export function Dashboard({ token }: { token: string }) {
           </Panel>
         </div>
         <div className="column column--right" ref={right} aria-label="Cost and terminal" data-testid="column-right" {...column("right")}>
-          <Panel title="LLM COST TRACKER" className="panel--cost">
-            <Placeholder glyph="$" title="COST TRACKER" note="arrives with the cost issue" />
+          <Panel title="LLM COST TRACKER" className="panel--cost" testId="cost-panel">
+            <CostPanel />
           </Panel>
           <TerminalPanel token={token} />
         </div>
