@@ -66,6 +66,7 @@ mod control;
 mod generate;
 mod http;
 pub mod llm;
+pub mod local_llm;
 mod model;
 mod render;
 mod render_content;
@@ -90,6 +91,7 @@ use tokio_util::task::TaskTracker;
 pub use config::{SimConfig, SimError};
 pub use control::{EndpointInfo, SimControl};
 pub use llm::{DemoResponder, Responder, Script, ScriptedLlm, ScriptedLlmHandle, ToolCall, Turn};
+pub use local_llm::{LOCAL_CONTEXT_WINDOW, LOCAL_MODEL_ALIAS, LocalLlmServer};
 pub use tls::sha256_fingerprint;
 
 use crate::control::Faults;

@@ -4,6 +4,7 @@
 mod auth;
 mod chat;
 mod chat_api;
+mod chat_real_local;
 mod chat_recorded;
 mod chat_routing;
 mod cluster;
