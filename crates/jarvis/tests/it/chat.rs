@@ -361,3 +361,38 @@ async fn without_any_model_slash_commands_still_work() {
     let events = c.collect_until("chat:done", 10).await;
     assert!(named(&events, "chat:tool_use").is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_override_passkey_routes_to_claude_and_is_never_stored_or_sent() {
+    const KEY: &str = "correct-horse-battery-staple";
+    let claude = ScriptedLlm::start(Script::named("plain").unwrap()).await.unwrap();
+    let local = ScriptedLlm::start(Script::named("plain").unwrap()).await.unwrap();
+    let mut llm = LlmSettings {
+        claude: Some(self::claude(&claude)),
+        local: Some(self::local(&local)),
+        ..LlmSettings::default()
+    };
+    llm.daily_cost_limit_usd = 0.0;
+    let s = TestServer::start_opts(Options {
+        llm: Some(llm),
+        override_key: Some(KEY),
+        ..Options::default()
+    })
+    .await;
+    let (token, c) = ready(&s).await;
+    let ack = c.call("chat:send", json!({"message": format!("{KEY} hello there")})).await;
+    let session = ack["sessionId"].as_str().unwrap().to_owned();
+    let events = c.collect_until("chat:done", 10).await;
+    let route = named(&events, "chat:route")[0];
+    assert_eq!(route["provider"], "claude", "{route}");
+    assert_eq!(route["reasonCode"], "override");
+    let sent = serde_json::to_string(&claude.requests()).unwrap();
+    assert!(!sent.contains(KEY), "the passkey reached the model");
+    assert!(sent.contains("hello there"));
+    let (_, stored) = s.get_json(&format!("/api/chat/sessions/{session}"), &token).await;
+    assert!(!stored.to_string().contains(KEY), "the passkey was stored: {stored}");
+    assert_eq!(stored["messages"][0]["content"], "hello there");
+    // A message that is only the passkey is refused, not sent as an empty message.
+    let ack = c.call("chat:send", json!({"message": KEY})).await;
+    assert_eq!(ack["error"]["code"], "invalid_request");
+}

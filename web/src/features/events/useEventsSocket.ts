@@ -5,20 +5,17 @@
  * is what makes pending confirmations survive a page reload.
  *
  * Its own connection (`forceNew`), so its lifetime never depends on the `/cluster` socket's.
- * A refused token signs out, as on `/cluster`.
+ * Auth, retries and sign-out: `lib/authedSocket`.
  */
 import { useEffect } from "react";
-import { io, type Socket } from "socket.io-client";
+import type { Socket } from "socket.io-client";
 import { fetchMonitorStatus, parseConfirmationEvent, parseEvent, parseMonitorStatus } from "../../lib/actionsApi";
 import { ApiError } from "../../lib/api";
-import { useAuthStore, withAuth } from "../../stores/auth";
+import { openAuthedSocket } from "../../lib/authedSocket";
+import { withAuth } from "../../stores/auth";
 import { useEventsStore } from "../../stores/events";
 import { useMonitorStore } from "../../stores/monitor";
-import { isAuthError } from "../cluster/useClusterSocket";
 import { expireConfirmations, handleConfirmationEvent, resyncConfirmations } from "../actions/flow";
-
-const BASE_DELAY_MS = 1_000;
-const MAX_DELAY_MS = 5_000;
 
 interface ServerToClient {
   confirmation: (payload: unknown) => void;
@@ -46,28 +43,17 @@ export function useEventsSocket(token: string): void {
     void resyncConfirmations();
     void loadMonitorStatus(controller.signal);
 
-    const socket: EventsSocket = io("/events", {
-      path: "/socket.io",
-      auth: { token },
-      autoConnect: false,
-      forceNew: true,
-      reconnection: true,
-      reconnectionAttempts: Infinity,
-      reconnectionDelay: BASE_DELAY_MS,
-      reconnectionDelayMax: MAX_DELAY_MS,
-    });
-    let disposed = false;
     let everConnected = false;
-    let retryTimer: ReturnType<typeof setTimeout> | undefined;
-    let failures = 0;
-
-    const retryLater = () => {
-      clearTimeout(retryTimer);
-      const delay = Math.min(BASE_DELAY_MS * 2 ** Math.max(failures - 1, 0), MAX_DELAY_MS);
-      retryTimer = setTimeout(() => {
-        if (!disposed && !socket.connected) socket.connect();
-      }, delay);
-    };
+    const { socket, dispose } = openAuthedSocket<EventsSocket>("/events", token, {
+      onConnect: () => {
+        // The first connect follows the REST load above; later ones catch up on what was missed.
+        if (everConnected) {
+          void resyncConfirmations();
+          void loadMonitorStatus(controller.signal);
+        }
+        everConnected = true;
+      },
+    });
 
     socket.on("confirmation", (payload) => {
       const ev = parseConfirmationEvent(payload);
@@ -82,38 +68,10 @@ export function useEventsSocket(token: string): void {
       if (ev) useEventsStore.getState().addEvent(ev);
     });
 
-    socket.on("connect", () => {
-      failures = 0;
-      clearTimeout(retryTimer);
-      // The first connect follows the REST load above; later ones catch up on what was missed.
-      if (everConnected) {
-        void resyncConfirmations();
-        void loadMonitorStatus(controller.signal);
-      }
-      everConnected = true;
-    });
-    socket.on("disconnect", (reason) => {
-      if (!disposed && reason === "io server disconnect") retryLater();
-    });
-    socket.on("connect_error", (err) => {
-      if (disposed) return;
-      if (isAuthError(err)) {
-        disposed = true;
-        socket.disconnect();
-        useAuthStore.getState().signOut({ notifyServer: false, notice: "Session ended — sign in again." });
-        return;
-      }
-      failures += 1;
-      if (!socket.active) retryLater();
-    });
-
     socket.connect();
     return () => {
-      disposed = true;
       controller.abort();
-      clearTimeout(retryTimer);
-      socket.removeAllListeners();
-      socket.disconnect();
+      dispose();
     };
   }, [token]);
 }

@@ -12,7 +12,7 @@
  */
 import { io, type Socket } from "socket.io-client";
 import type { TerminalError, TerminalExit, TerminalReady, TerminalResize, TerminalStart } from "../../lib/types/actions";
-import { isAuthError } from "../cluster/useClusterSocket";
+import { isAuthError } from "../../lib/authedSocket";
 import { decodeOutput, encodeBinaryString, encodeInput } from "./codec";
 import type { TermSize } from "./screen";
 
