@@ -49,7 +49,7 @@ const USAGE_ROWS: usize = 10_000;
 /// Sessions the overhead iterations rotate over.
 const ROTATION: usize = 50;
 const WARM_UP: usize = 50;
-const ITERATIONS: usize = 500;
+const ITERATIONS: usize = 1_000;
 /// Tokens per streamed answer, and answers measured.
 const STREAM_TOKENS: usize = 2_000;
 const STREAM_TURNS: usize = 5;
@@ -59,18 +59,17 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn report(name: &str, samples: &mut [Duration]) {
+/// Prints n, p50, p99 and max of `samples` in milliseconds (`micros`: in microseconds).
+fn report(name: &str, samples: &mut [Duration], micros: bool) {
     samples.sort();
+    let (scale, unit) = if micros { (1e6, "µs") } else { (1e3, "ms") };
+    let at = |d: Duration| d.as_secs_f64() * scale;
     println!(
-        "{name:<44} n={:<6} p50 {:>7.3} ms   p99 {:>7.3} ms   max {:>7.3} ms",
+        "{name:<44} n={:<6} p50 {:>7.3} {unit}   p99 {:>7.3} {unit}   max {:>7.3} {unit}",
         samples.len(),
-        ms(percentile(samples, 0.5)),
-        ms(percentile(samples, 0.99)),
-        ms(samples[samples.len() - 1]),
+        at(percentile(samples, 0.5)),
+        at(percentile(samples, 0.99)),
+        at(samples[samples.len() - 1]),
     );
 }
 
@@ -426,8 +425,8 @@ fn main() {
             }
         }
         assert_eq!(routes.get("claude"), Some(&ITERATIONS), "every turn went to Claude: {routes:?}");
-        report("first-byte overhead (100k stored messages)", &mut first_byte);
-        report("send() returned", &mut acked);
+        report("first-byte overhead (100k stored messages)", &mut first_byte, false);
+        report("send() returned", &mut acked, false);
 
         // 2. Added latency per relayed token.
         provider.tokens.store(STREAM_TOKENS, Ordering::Relaxed);
@@ -452,7 +451,7 @@ fn main() {
             let span = received[STREAM_TOKENS - 1] - yielded[0];
             rates.push(STREAM_TOKENS as f64 / span.as_secs_f64());
         }
-        report(&format!("per token ({STREAM_TURNS} streams × {STREAM_TOKENS} tokens)"), &mut per_token);
+        report(&format!("per token ({STREAM_TURNS} streams × {STREAM_TOKENS} tokens)"), &mut per_token, true);
         rates.sort_by(f64::total_cmp);
         println!(
             "{:<44} median {:.0} tokens/s (min {:.0})",

@@ -107,9 +107,10 @@ impl ChatService {
             confirmation_by_call: HashMap::new(),
             last_call: None,
             offer_tools: true,
+            cancel,
         };
-        driver.run(cancel).await;
-        self.finish_running(&session_id);
+        // The driver leaves the running set itself, right before `chat:done`.
+        driver.run().await;
     }
 
     fn user_view(&self, session_id: &str, user: &Message) -> Value {
@@ -219,6 +220,8 @@ pub(super) struct Driver {
     pub(super) last_call: Option<(u64, u64, f64)>,
     /// Whether the model call in flight offers tools.
     pub(super) offer_tools: bool,
+    /// Thrown by `chat:abort` (and shutdown).
+    pub(super) cancel: CancellationToken,
 }
 
 impl Driver {
@@ -226,7 +229,8 @@ impl Driver {
         self.svc.emit(&self.session_id, event).await;
     }
 
-    async fn run(&mut self, cancel: CancellationToken) {
+    async fn run(&mut self) {
+        let cancel = self.cancel.clone();
         let (mut turn, first) = Turn::start(self.svc.turn_config());
         let mut queue: VecDeque<Effect> = first.into();
         let mut stream: Option<ModelStream> = None;
@@ -238,7 +242,11 @@ impl Driver {
                 match effect {
                     Effect::CallModel { tools: offer, .. } => match self.open(offer).await {
                         Ok(s) => stream = Some(s),
-                        Err(e) => queue.extend(turn.handle(Input::ModelFailed(e))),
+                        Err(Some(e)) => queue.extend(turn.handle(Input::ModelFailed(e))),
+                        Err(None) => {
+                            cancelled = true;
+                            queue.extend(turn.handle(Input::Abort));
+                        }
                     },
                     Effect::EmitText(t) => {
                         self.usage.relayed = true;
@@ -336,7 +344,8 @@ impl Driver {
     }
 
     /// Opens a stream for the current answerer, falling back once when it fails to start.
-    async fn open(&mut self, tools: bool) -> Result<ModelStream, String> {
+    /// `Err(None)` when the operator aborted while the provider was being reached.
+    async fn open(&mut self, tools: bool) -> Result<ModelStream, Option<String>> {
         self.offer_tools = tools;
         loop {
             let req = self.svc.build_request(
@@ -350,15 +359,17 @@ impl Driver {
                 prompt_chars: request_chars(&req),
                 ..CallUsage::default()
             };
-            let started =
-                tokio::time::timeout(MODEL_IDLE_TIMEOUT, self.answerer.provider.stream(req)).await;
+            let started = tokio::select! {
+                _ = self.cancel.cancelled() => return Err(None),
+                r = tokio::time::timeout(MODEL_IDLE_TIMEOUT, self.answerer.provider.stream(req)) => r,
+            };
             let err = match started {
                 Ok(Ok(s)) => return Ok(s),
                 Ok(Err(e)) => e,
                 Err(_) => LlmError::Timeout,
             };
             if !self.fall_back(&err).await {
-                return Err(err.to_string());
+                return Err(Some(err.to_string()));
             }
         }
     }
@@ -446,7 +457,8 @@ impl Driver {
                 if self.fall_back(&e).await {
                     return match self.open(self.offer_tools).await {
                         Ok(s) => Step::Retry(s),
-                        Err(msg) => Step::Inputs(vec![Input::ModelFailed(msg)]),
+                        Err(Some(msg)) => Step::Inputs(vec![Input::ModelFailed(msg)]),
+                        Err(None) => Step::Inputs(vec![Input::Abort]),
                     };
                 }
                 Step::Inputs(vec![Input::ModelFailed(e.to_string())])
@@ -534,6 +546,9 @@ impl Driver {
     }
 
     async fn finish(&mut self, reason: FinishReason) {
+        // Leave the running set first: a client that sends right after `chat:done` must not be
+        // told the session is busy.
+        self.svc.finish_running(&self.session_id);
         if let FinishReason::ModelError(message) = &reason {
             self.emit(ChatEvent::Error { code: "llm_error".into(), message: message.clone() })
                 .await;

@@ -224,3 +224,34 @@ async fn injected_instructions_never_lead_to_an_unconfirmed_red_action() {
         .count();
     assert_eq!(ran, 0, "{audit}");
 }
+
+/// A provider that accepts the connection and never answers: abort still ends the turn at once,
+/// and the session takes the next message right after `chat:done` (never `busy`).
+#[tokio::test(flavor = "multi_thread")]
+async fn abort_works_while_the_provider_has_not_answered_yet() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = silent.local_addr().unwrap();
+    let _keep = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((conn, _)) = silent.accept().await {
+            held.push(conn); // read nothing, answer nothing
+        }
+    });
+    let placeholder = ScriptedLlm::start(Script::default()).await.unwrap();
+    let s = server_with(Some(&placeholder), None, |l| {
+        if let Some(c) = l.claude.as_mut() {
+            c.base_url = format!("http://{addr}");
+        }
+    })
+    .await;
+    let (_, c) = ready(&s).await;
+    let ack = c.call("chat:send", json!({"message": "status of vm 101"})).await;
+    let session = ack["sessionId"].as_str().unwrap().to_owned();
+    c.wait_for("chat:route", 10).await;
+    let ok = c.call("chat:abort", json!({"sessionId": session})).await;
+    assert_eq!(ok["ok"], true);
+    assert_eq!(c.wait_for("chat:done", 10).await["stopReason"], "aborted");
+    let next = c.call("chat:send", json!({"sessionId": session, "message": "/status"})).await;
+    assert_eq!(next["sessionId"], session.as_str(), "{next}");
+    assert_eq!(c.wait_for("chat:done", 10).await["stopReason"], "end_turn");
+}

@@ -108,7 +108,7 @@ impl SioClient {
             *n
         };
         self.send(format!("42{},{id}{args}", self.ns)).await;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
             {
                 let mut acks = self.acks.lock();
