@@ -25,6 +25,9 @@
 //!
 //! Run with `cargo bench -p jarvis --bench chat`.
 
+mod common;
+
+use common::percentile;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -54,10 +57,6 @@ const ITERATIONS: usize = 1_000;
 const STREAM_TOKENS: usize = 2_000;
 const STREAM_TURNS: usize = 5;
 const MODEL: &str = "claude-sonnet-4-5";
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
 
 /// Prints n, p50, p99 and max of `samples` in milliseconds (`micros`: in microseconds).
 fn report(name: &str, samples: &mut [Duration], micros: bool) {
@@ -311,54 +310,15 @@ fn main() {
     jarvis::auth::install_crypto();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let sim = jarvis_sim::SimServer::start(jarvis_sim::SimConfig {
-            ssh: false,
-            tick: Duration::ZERO,
-            ..jarvis_sim::SimConfig::default()
-        })
-        .await
-        .unwrap();
-        let defaults = jarvis_sim::SimConfig::default();
-        let mut pve = jarvis_proxmox::PveConfig::new(
-            vec![url::Url::parse(&sim.base_url()).unwrap()],
-            defaults.token_id,
-            defaults.token_secret,
-        );
-        pve.tls = jarvis_proxmox::TlsMode::Insecure;
-        pve.discover_endpoints = false;
-        let api: Arc<dyn jarvis_proxmox::ProxmoxApi> =
-            Arc::new(jarvis_proxmox::PveClient::new(pve).unwrap());
         let dir = tempfile::tempdir().unwrap();
         let db = jarvis::db::Db::open(&dir.path().join("bench.db")).await.unwrap();
         let seeding = Instant::now();
         seed(&db).await;
         let seeded = seeding.elapsed();
-        let cluster = jarvis::cluster::ClusterState::new();
-        let view = jarvis_proxmox::read_cluster(api.as_ref()).await.unwrap();
-        cluster.publish(jarvis::cluster::apply_poll(
-            &cluster.snapshot(),
-            Ok(view),
-            Utc::now(),
-            None,
-        ));
-        let guard = Arc::new(
-            jarvis::guard::Guard::load(
-                db.clone(),
-                jarvis_domain::safety::Protected::default(),
-                None,
-            )
-            .await
-            .unwrap(),
-        );
-        let bus = jarvis::bus::Bus::default();
-        let pipeline = jarvis::tools::Pipeline {
-            db: db.clone(),
-            guard: guard.clone(),
-            cluster: cluster.clone(),
-            pve: api,
-            ssh: None,
-            bus: bus.clone(),
-        };
+        let bench = common::pipeline_on_simulator(db.clone()).await;
+        let pipeline = bench.pipeline.clone();
+        let (guard, cluster, bus) =
+            (pipeline.guard.clone(), pipeline.cluster.clone(), pipeline.bus.clone());
         let settings = jarvis::config::LlmSettings {
             daily_cost_limit_usd: 100.0,
             ..jarvis::config::LlmSettings::default()

@@ -7,15 +7,13 @@
 //!
 //! Run with `cargo bench -p jarvis --bench pipeline`.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::percentile;
 use jarvis::tools::{Pipeline, Source, ToolRequest};
 use serde_json::json;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
 
 async fn measure(p: &Pipeline, tool: &str, args: serde_json::Value, n: usize) -> Vec<Duration> {
     let mut out = Vec::with_capacity(n);
@@ -49,50 +47,11 @@ fn main() {
     jarvis::auth::install_crypto();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let sim = jarvis_sim::SimServer::start(jarvis_sim::SimConfig {
-            ssh: false,
-            tick: Duration::ZERO,
-            ..jarvis_sim::SimConfig::default()
-        })
-        .await
-        .unwrap();
-        let defaults = jarvis_sim::SimConfig::default();
-        let mut pve = jarvis_proxmox::PveConfig::new(
-            vec![url::Url::parse(&sim.base_url()).unwrap()],
-            defaults.token_id,
-            defaults.token_secret,
-        );
-        pve.tls = jarvis_proxmox::TlsMode::Insecure;
-        pve.discover_endpoints = false;
-        let api: Arc<dyn jarvis_proxmox::ProxmoxApi> =
-            Arc::new(jarvis_proxmox::PveClient::new(pve).unwrap());
         let dir = tempfile::tempdir().unwrap();
         let db = jarvis::db::Db::open(&dir.path().join("bench.db")).await.unwrap();
-        let cluster = jarvis::cluster::ClusterState::new();
-        let view = jarvis_proxmox::read_cluster(api.as_ref()).await.unwrap();
-        cluster.publish(jarvis::cluster::apply_poll(
-            &cluster.snapshot(),
-            Ok(view),
-            chrono::Utc::now(),
-            None,
-        ));
-        let guard = Arc::new(
-            jarvis::guard::Guard::load(
-                db.clone(),
-                jarvis_domain::safety::Protected::default(),
-                None,
-            )
-            .await
-            .unwrap(),
-        );
-        let p = Pipeline {
-            db,
-            guard: guard.clone(),
-            cluster: cluster.clone(),
-            pve: api,
-            ssh: None,
-            bus: jarvis::bus::Bus::default(),
-        };
+        let bench = common::pipeline_on_simulator(db).await;
+        let p = bench.pipeline.clone();
+        let (guard, cluster) = (p.guard.clone(), p.cluster.clone());
         let snap = cluster.snapshot();
         let vm = snap
             .vms
