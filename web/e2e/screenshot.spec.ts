@@ -28,3 +28,16 @@ test("screenshots of login and dashboard", async ({ page }) => {
   await page.waitForTimeout(300);
   await page.screenshot({ path: out("dashboard-phone.png"), fullPage: true });
 });
+
+test("screenshot of the chat and cost panels", async ({ page }) => {
+  await signIn(page);
+  await page.getByTestId("tab-chat").click();
+  await expect(page.getByTestId("chat-panel")).toHaveAttribute("data-connected", "true", { timeout: 30_000 });
+  const input = page.getByTestId("chat-input");
+  await input.fill("what is the cluster status");
+  await input.press("Enter");
+  await expect(page.getByTestId("chat-panel")).toHaveAttribute("data-running", "false", { timeout: 30_000 });
+  await expect(page.getByTestId("chat-provider-badge").first()).toBeVisible();
+  await page.evaluate(() => document.fonts.ready);
+  await page.screenshot({ path: out("chat.png"), fullPage: true });
+});

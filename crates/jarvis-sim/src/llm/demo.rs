@@ -23,9 +23,10 @@ const RESULT_QUOTE_CHARS: usize = 300;
 ///
 /// # Rules, first match wins
 /// 1. The last message carries tool results → a text reply with one line per result:
-///    `✓ <tool>: <result>` (lifecycle tools get a sentence first: `✓ stop_vm: VM 101 on pve1 has
-///    been stopped. Result: …`), or `The action did not run: <result>` for a failed or declined
-///    call. Results are cut to ~300 chars with whitespace collapsed.
+///    a sentence for lifecycle tools (`✓ stop_vm: VM 101 on pve1 has been stopped.`), the
+///    cluster status and guest/node lists; otherwise `✓ <tool>: `<result>`` as a code span cut
+///    to ~300 chars with whitespace collapsed; `The action did not run: <result>` for a failed
+///    or declined call.
 /// 2. `start|stop|shutdown|shut down|reboot|restart [vm|ct|container|lxc|guest] <vmid>` →
 ///    a short text ("Stopping VM 101 on pve1.") and one call of `start_vm`, `stop_vm`,
 ///    `shutdown_vm`, `restart_vm` or the `_container` twin. The registry requires `node`
@@ -459,13 +460,61 @@ fn summarise(results: &[ToolResult]) -> String {
                 return format!("The action did not run: {quote}");
             }
             let tool = if r.tool.is_empty() { "tool" } else { r.tool.as_str() };
-            match lifecycle_done(r) {
-                Some(sentence) => format!("✓ {tool}: {sentence} Result: {quote}"),
-                None => format!("✓ {tool}: {quote}"),
+            match lifecycle_done(r).or_else(|| describe(&r.content)) {
+                Some(sentence) => format!("✓ {tool}: {sentence}"),
+                // A code span, so URLs and markup in the data stay literal.
+                None => format!("✓ {tool}: `{}`", quote.replace('`', "'")),
             }
         })
         .collect();
     lines.join("\n")
+}
+
+/// Prose for the common result shapes: the cluster status, lists of guests or nodes.
+fn describe(content: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(content).ok()?;
+    if let (Some(nodes), Some(guests)) = (v["nodes"].as_array(), v.get("guests")) {
+        let online: Vec<&str> = nodes
+            .iter()
+            .filter(|n| n["status"] == "online")
+            .filter_map(|n| n["name"].as_str())
+            .collect();
+        let quorum = if v["quorum"]["quorate"] == true { "quorate" } else { "NOT quorate" };
+        return Some(format!(
+            "the cluster is {quorum}; {} of {} nodes online ({}); {} of {} guests running.",
+            online.len(),
+            nodes.len(),
+            online.join(", "),
+            guests["running"],
+            guests["total"]
+        ));
+    }
+    let list = v.as_array().or_else(|| v["vms"].as_array()).or_else(|| v["nodes"].as_array())?;
+    let items: Vec<String> = list
+        .iter()
+        .map(|item| match (item["vmid"].as_u64(), item["name"].as_str()) {
+            (Some(vmid), name) => {
+                format!(
+                    "{vmid} {} ({})",
+                    name.unwrap_or(""),
+                    item["status"].as_str().unwrap_or("?")
+                )
+            }
+            (None, Some(name)) => format!("{name} ({})", item["status"].as_str().unwrap_or("?")),
+            (None, None) => String::new(),
+        })
+        .filter(|s| !s.is_empty())
+        .collect();
+    if items.is_empty() {
+        return None;
+    }
+    let shown = items.iter().take(12).cloned().collect::<Vec<_>>().join(", ");
+    let more = items.len().saturating_sub(12);
+    Some(if more > 0 {
+        format!("{} entries: {shown} and {more} more.", items.len())
+    } else {
+        format!("{} entries: {shown}.", items.len())
+    })
 }
 
 /// "VM 101 on pve1 has been stopped." for a successful lifecycle call.

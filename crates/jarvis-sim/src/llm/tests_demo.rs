@@ -387,9 +387,8 @@ async fn tool_results_are_summarised_per_call() {
         // Tools are absent on the last round; a summary needs none.
         let got = ask(wire, "", &conversation, &[]).await;
         let want = format!(
-            "✓ stop_vm: VM 101 on pve1 has been stopped. Result: {{\"status\": \"stopped\", \
-             \"exitstatus\": \"OK\"}}\n✓ get_vms: {}…\n✓ get_containers: []\n\
-             The action did not run: The operator declined.",
+            "✓ stop_vm: VM 101 on pve1 has been stopped.\n✓ get_vms: `{}…`\n\
+             ✓ get_containers: `[]`\nThe action did not run: The operator declined.",
             "x".repeat(300)
         );
         assert_eq!(got.text, want, "{wire:?}");
@@ -494,4 +493,39 @@ async fn lifecycle_nodes_come_from_the_real_system_prompts() {
         assert!(checked >= 3, "{provider:?}: only {checked} guests listed");
     }
     sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn common_result_shapes_read_as_sentences() {
+    let status = json!({
+        "quorum": {"quorate": true},
+        "nodes": [{"name": "pve1", "status": "online"}, {"name": "pve2", "status": "offline"}],
+        "guests": {"total": 12, "running": 9},
+    })
+    .to_string();
+    let vms = json!([
+        {"vmid": 100, "name": "web", "status": "running"},
+        {"vmid": 101, "name": "db", "status": "stopped"},
+    ])
+    .to_string();
+    for wire in BOTH {
+        let conversation = [
+            Msg::User("status and vms"),
+            Msg::Calls(vec![
+                ("toolu_1", "get_cluster_status", json!({})),
+                ("toolu_2", "get_vms", json!({})),
+            ]),
+            Msg::Results(vec![
+                ("toolu_1", status.as_str(), false),
+                ("toolu_2", vms.as_str(), false),
+            ]),
+        ];
+        let got = ask(wire, "", &conversation, &[]).await;
+        assert_eq!(
+            got.text,
+            "✓ get_cluster_status: the cluster is quorate; 1 of 2 nodes online (pve1); 9 of 12 \
+             guests running.\n✓ get_vms: 2 entries: 100 web (running), 101 db (stopped).",
+            "{wire:?}"
+        );
+    }
 }

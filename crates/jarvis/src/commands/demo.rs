@@ -15,6 +15,9 @@ use jarvis_ssh::{HostKeyPolicy, SshConfig};
 use crate::cli::DemoArgs;
 use crate::config::{ClaudeSettings, Config, LocalSettings, Secret, SshSettings};
 
+/// The model name the scripted "Claude" answers as.
+const SCRIPTED_CLAUDE_MODEL: &str = "scripted-claude";
+
 /// Runs the demo until SIGINT/SIGTERM.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let token_id = args.pve_token_id.clone().unwrap_or_else(|| "root@pam!jarvis".to_string());
@@ -57,10 +60,17 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     // format) and the local model (OpenAI wire format), answering whatever the operator types.
     let scripted = if config.llm.scripted {
         let llm = jarvis_sim::ScriptedLlm::start_demo().await?;
+        // Price the scripted "Claude" like the default Claude model, so the cost panel shows
+        // realistic figures (an unknown Claude model would be priced at the dearest one).
+        let (sonnet, _) = config
+            .llm
+            .prices
+            .lookup(jarvis_domain::routing::Provider::Claude, crate::config::DEFAULT_CLAUDE_MODEL);
+        config.llm.prices.models.insert(SCRIPTED_CLAUDE_MODEL.into(), sonnet);
         config.llm.claude = Some(ClaudeSettings {
             api_key: Secret::new("scripted-demo".into()),
             base_url: llm.base_url(),
-            model: "scripted-claude".into(),
+            model: SCRIPTED_CLAUDE_MODEL.into(),
             max_tokens: 1024,
         });
         config.llm.local = Some(LocalSettings {
