@@ -5,6 +5,7 @@
 //! request is answered through its ack (`{error: {code, message}}` on failure), never by
 //! dropping it.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -77,8 +78,9 @@ fn ack(ack: AckSender, value: Value) {
     let _ = ack.send(&value);
 }
 
-/// Connect handler (after the auth middleware).
-pub async fn on_connect(s: SocketRef, State(state): State<AppState>) {
+/// Registers the event handlers; connect middleware, after the auth check (see
+/// [`super::layer`] for why handlers are registered in middleware).
+pub async fn register(s: SocketRef, State(state): State<AppState>) -> Result<(), Infallible> {
     state.metrics.socket_clients.inc();
     s.on_disconnect(async |State(state): State<AppState>| {
         state.metrics.socket_clients.dec();
@@ -159,6 +161,7 @@ pub async fn on_connect(s: SocketRef, State(state): State<AppState>) {
             }
         },
     );
+    Ok(())
 }
 
 /// Attaches the socket sink to the chat service.

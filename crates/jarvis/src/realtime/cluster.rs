@@ -4,6 +4,7 @@
 //! marker). Client → server `refresh` re-sends the snapshot to that socket only, at most once
 //! every two seconds, so one client can never make the server broadcast to everyone.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -41,9 +42,13 @@ fn emit_snapshot(s: &SocketRef, snap: &ClusterSnapshot) {
 
 /// Connect handler (runs after the auth middleware accepted the socket).
 pub async fn on_connect(s: SocketRef, State(state): State<AppState>) {
-    state.metrics.socket_clients.inc();
     emit_snapshot(&s, &state.cluster.snapshot());
+}
 
+/// Registers the event handlers; connect middleware, after the auth check (see
+/// [`super::layer`] for why handlers are registered in middleware).
+pub async fn register(s: SocketRef, State(state): State<AppState>) -> Result<(), Infallible> {
+    state.metrics.socket_clients.inc();
     let last_refresh = Arc::new(Mutex::new(Instant::now()));
     s.on("refresh", async move |s: SocketRef, State(state): State<AppState>| {
         let now = Instant::now();
@@ -59,6 +64,7 @@ pub async fn on_connect(s: SocketRef, State(state): State<AppState>) {
     s.on_disconnect(async |State(state): State<AppState>| {
         state.metrics.socket_clients.dec();
     });
+    Ok(())
 }
 
 /// Broadcasts each published cluster change to every `/cluster` socket, section by section,

@@ -64,6 +64,9 @@ async fn authenticate(
     }
 }
 
+/// The connect handler of namespaces whose setup is all in middleware.
+async fn connected(_s: SocketRef) {}
+
 /// Builds the Socket.IO layer and registers the namespaces.
 pub fn layer(state: AppState) -> (SocketIoLayer, SocketIo) {
     let (layer, io) = SocketIo::builder()
@@ -71,10 +74,15 @@ pub fn layer(state: AppState) -> (SocketIoLayer, SocketIo) {
         .ping_interval(Duration::from_secs(25))
         .max_buffer_size(1024)
         .build_layer();
-    io.ns("/cluster", cluster::on_connect.with(authenticate));
+    // Event handlers are registered by connect *middleware* (which runs before the CONNECT
+    // packet is sent), not by the connect handler: socketioxide runs connect handlers in a
+    // spawned task after sending CONNECT, so a client emitting right after `connect` (the chat
+    // UI's `chat:join`, the terminal's `start`) could reach a socket without handlers yet and
+    // be dropped silently — seen under load as a `chat:send` that never got its ack.
+    io.ns("/cluster", cluster::on_connect.with(cluster::register).with(authenticate));
     io.ns("/events", events::on_connect.with(authenticate));
-    io.ns("/terminal", terminal::on_connect.with(authenticate));
-    io.ns("/chat", chat::on_connect.with(authenticate));
+    io.ns("/terminal", connected.with(terminal::register).with(authenticate));
+    io.ns("/chat", connected.with(chat::register).with(authenticate));
     chat::attach(&io, &state);
     (layer, io)
 }

@@ -10,6 +10,7 @@
 //! session are in the audit log. This is the operator's shell, never the model's: it does not go
 //! through the tool pipeline, but it does require the same session token and a known node.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -122,8 +123,9 @@ async fn end(slot: &Slot) {
     }
 }
 
-/// Connect handler (after the auth middleware).
-pub async fn on_connect(s: SocketRef, State(state): State<AppState>) {
+/// Registers the event handlers; connect middleware, after the auth check (see
+/// [`super::layer`] for why handlers are registered in middleware).
+pub async fn register(s: SocketRef, State(state): State<AppState>) -> Result<(), Infallible> {
     state.metrics.socket_clients.inc();
     let slot = Slot::default();
 
@@ -165,6 +167,7 @@ pub async fn on_connect(s: SocketRef, State(state): State<AppState>) {
         state.metrics.socket_clients.dec();
         end(&slot).await;
     });
+    Ok(())
 }
 
 async fn start_session(s: SocketRef, state: AppState, slot: Slot, start: Start) {
@@ -225,14 +228,15 @@ async fn start_session(s: SocketRef, state: AppState, slot: Slot, start: Start) 
                 }
             }
         }
-        let _ = s.emit("exit", &serde_json::json!({ "code": code }));
         {
             let mut guard = slot.0.lock();
             if guard.as_ref().is_some_and(|a| a.id == id) {
                 *guard = None;
             }
         }
+        // Audited before the client hears of it: whoever sees `exit` finds the record.
         audit(&state, "terminal_end", &node, code.map(|c| format!("exit {c}"))).await;
+        let _ = s.emit("exit", &serde_json::json!({ "code": code }));
     });
 }
 

@@ -23,6 +23,8 @@ pub struct SioClient {
     ns: String,
     events: Mutex<VecDeque<SioEvent>>,
     acks: Mutex<Vec<(u64, Value)>>,
+    /// The last raw packets, for failure messages.
+    trace: Mutex<VecDeque<String>>,
     next_ack: Mutex<u64>,
 }
 
@@ -40,6 +42,7 @@ impl SioClient {
             ns: ns.to_owned(),
             events: Mutex::new(VecDeque::new()),
             acks: Mutex::new(Vec::new()),
+            trace: Mutex::new(VecDeque::new()),
             next_ack: Mutex::new(0),
         };
         c.send(format!("40{ns},{}", json!({ "token": token }))).await;
@@ -69,7 +72,16 @@ impl SioClient {
     }
 
     async fn raw_poll(&self) -> Vec<String> {
+        let started = tokio::time::Instant::now();
         let body = self.http.get(&self.url).send().await.unwrap().text().await.unwrap();
+        {
+            let mut trace = self.trace.lock();
+            let short: String = body.chars().take(120).collect();
+            trace.push_back(format!("+{:?} {short}", started.elapsed()));
+            if trace.len() > 20 {
+                trace.pop_front();
+            }
+        }
         body.split('\u{1e}').filter(|p| !p.is_empty()).map(str::to_string).collect()
     }
 
@@ -116,7 +128,11 @@ impl SioClient {
                     return acks.remove(pos).1;
                 }
             }
-            assert!(tokio::time::Instant::now() < deadline, "no ack for {args}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no ack for {args}; last polls: {:#?}",
+                self.trace.lock()
+            );
             self.poll_once().await;
         }
     }
