@@ -303,15 +303,19 @@ impl ChatService {
                 meta: Default::default(),
             })
             .await;
-        if let Err(e) = stored {
-            self.finish_running(&session_id);
-            return Err(e.into());
-        }
+        let user_id = match stored {
+            Ok(id) => id,
+            Err(e) => {
+                self.finish_running(&session_id);
+                return Err(e.into());
+            }
+        };
         follow(&session_id);
         let svc = self.clone();
         let sid = session_id.clone();
         tokio::spawn(async move {
-            svc.run_turn(sid, text, override_active, sender, history, user, cancel).await;
+            svc.run_turn(sid, text, override_active, sender, history, (user_id, user), cancel)
+                .await;
         });
         Ok(session_id)
     }

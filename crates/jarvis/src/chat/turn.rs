@@ -49,14 +49,22 @@ pub(super) struct CallUsage {
     relayed: bool,
 }
 
+/// Size of a request in characters, for estimating usage when a server reports none.
 fn request_chars(req: &ChatRequest) -> usize {
-    req.system.len()
-        + req.messages.iter().map(|m| format!("{:?}", m.content).len()).sum::<usize>()
-        + req
-            .tools
-            .iter()
-            .map(|t| t.description.len() + t.input_schema.to_string().len())
-            .sum::<usize>()
+    use jarvis_llm::ContentBlock as B;
+    let blocks: usize = req
+        .messages
+        .iter()
+        .flat_map(|m| &m.content)
+        .map(|b| match b {
+            B::Text(t) => t.len(),
+            B::ToolUse { name, input, .. } => name.len() + input.to_string().len(),
+            B::ToolResult { content, .. } => content.len(),
+        })
+        .sum();
+    let tools: usize =
+        req.tools.iter().map(|t| t.description.len() + t.input_schema.to_string().len()).sum();
+    req.system.len() + blocks + tools
 }
 
 impl ChatService {
@@ -73,21 +81,23 @@ impl ChatService {
         override_active: bool,
         sender: Sender,
         history: Vec<Message>,
-        user: Message,
+        user: (i64, Message),
         cancel: CancellationToken,
     ) {
-        self.emit(&session_id, ChatEvent::Message(self.user_view(&session_id, &user))).await;
+        let (user_id, user) = user;
+        let view = self.user_view(&session_id, user_id, &user);
+        self.emit(&session_id, ChatEvent::Message(view)).await;
         let mut transcript = history;
         transcript.push(user);
         let answerer = match self.choose(&session_id, &text, override_active, &transcript).await {
             Ok(a) => a,
             Err(e) => {
+                self.finish_running(&session_id);
                 self.emit(
                     &session_id,
                     ChatEvent::Error { code: e.code().into(), message: e.to_string() },
                 )
                 .await;
-                self.finish_running(&session_id);
                 return;
             }
         };
@@ -113,9 +123,9 @@ impl ChatService {
         driver.run().await;
     }
 
-    fn user_view(&self, session_id: &str, user: &Message) -> Value {
+    fn user_view(&self, session_id: &str, id: i64, user: &Message) -> Value {
         json!({
-            "id": 0, "sessionId": session_id, "role": "user", "content": user.text(),
+            "id": id, "sessionId": session_id, "role": "user", "content": user.text(),
             "provider": null, "model": null, "toolCalls": [], "inputTokens": 0,
             "outputTokens": 0, "costUsd": 0.0, "createdAt": crate::db::timestamp(Utc::now()),
         })

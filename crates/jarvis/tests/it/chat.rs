@@ -90,6 +90,9 @@ async fn red_tool_pauses_survives_rejoin_and_runs_once_after_approval() {
 
     let ack = c.call("chat:send", json!({"message": "please stop vm 101"})).await;
     let session = ack["sessionId"].as_str().expect("session id in ack").to_owned();
+    let stored_user = c.wait_for("chat:message", 10).await;
+    assert_eq!(stored_user["message"]["content"], "please stop vm 101");
+    assert!(stored_user["message"]["id"].as_i64().unwrap() > 0, "{stored_user}");
     let route = c.wait_for("chat:route", 10).await;
     assert_eq!(route["provider"], "claude");
     assert_eq!(route["reasonCode"], "toolIntent", "{route}");
