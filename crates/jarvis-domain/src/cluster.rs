@@ -115,6 +115,16 @@ pub enum GuestStatus {
 }
 
 impl GuestStatus {
+    /// The wire word (`running`, `stopped`, `paused`, `unknown`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Stopped => "stopped",
+            Self::Paused => "paused",
+            Self::Unknown => "unknown",
+        }
+    }
+
     /// Maps PVE's `status` (and, when present, QEMU's finer `qmpstatus`).
     pub fn from_pve(status: &str, qmpstatus: Option<&str>) -> Self {
         match (status, qmpstatus) {

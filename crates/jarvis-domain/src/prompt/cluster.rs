@@ -39,15 +39,6 @@ fn kind(vm: &Vm) -> &'static str {
     }
 }
 
-fn guest_status(status: GuestStatus) -> &'static str {
-    match status {
-        GuestStatus::Running => "running",
-        GuestStatus::Stopped => "stopped",
-        GuestStatus::Paused => "paused",
-        GuestStatus::Unknown => "unknown",
-    }
-}
-
 fn node_status(status: NodeStatus) -> &'static str {
     match status {
         NodeStatus::Online => "online",
@@ -185,7 +176,7 @@ fn guest_line(v: &Vm) -> String {
         text::name(&v.name),
         kind(v),
         text::name(&v.node),
-        if v.template { "template" } else { guest_status(v.status) }
+        if v.template { "template" } else { v.status.as_str() }
     );
     if v.status == GuestStatus::Running {
         let _ = write!(

@@ -89,15 +89,6 @@ fn escape(line: &str) -> String {
     out
 }
 
-fn guest_status(status: GuestStatus) -> &'static str {
-    match status {
-        GuestStatus::Running => "running",
-        GuestStatus::Stopped => "stopped",
-        GuestStatus::Paused => "paused",
-        GuestStatus::Unknown => "unknown",
-    }
-}
-
 fn node_status(status: NodeStatus) -> &'static str {
     match status {
         NodeStatus::Online => "online",
@@ -250,7 +241,7 @@ fn matches(vm: &Vm, filter: &str) -> bool {
     };
     type_word
         || vm.node.to_lowercase() == f
-        || guest_status(vm.status) == f
+        || vm.status.as_str() == f
         || vm.name.to_lowercase().contains(&f)
 }
 
@@ -276,7 +267,7 @@ fn guests(all: &[Vm], filter: Option<&str>) -> String {
             md(&v.name),
             kind(v.kind),
             md(&v.node),
-            if v.template { "template" } else { guest_status(v.status) },
+            if v.template { "template" } else { v.status.as_str() },
             if running { text::percent(v.cpu) } else { "–".into() },
             if running { text::used_of(v.mem, v.maxmem) } else { text::bytes(v.maxmem) },
         );
@@ -293,7 +284,7 @@ fn guest_detail(v: &Vm) -> String {
         if v.kind == GuestType::Qemu { "VM" } else { "container" },
         md(&v.node)
     );
-    let status = if v.template { "template" } else { guest_status(v.status) };
+    let status = if v.template { "template" } else { v.status.as_str() };
     if v.status == GuestStatus::Running {
         let _ = writeln!(out, "- Status: {status}, up {}", text::duration(v.uptime));
         let _ = writeln!(out, "- CPU: {} of {} cores", text::percent(v.cpu), v.maxcpu);
