@@ -5,7 +5,6 @@
 
 use chrono::Utc;
 use jarvis_domain::agent::{self, Block, Message, Role};
-use jarvis_domain::cost::{Budget, day_window};
 use jarvis_domain::prompt::{self, PromptInput};
 use jarvis_domain::routing::{Provider, RouteInput, RouteOutcome, RoutingRules, route};
 use jarvis_domain::tools::REGISTRY;
@@ -24,25 +23,23 @@ pub fn strip_override(message: &str, key: Option<&str>) -> (String, bool) {
     (stripped, true)
 }
 
-/// What the router saw and decided for one message.
-#[derive(Debug, Clone)]
-pub struct Routed {
-    /// The outcome.
-    pub outcome: RouteOutcome,
-    /// Whether today's spend has reached the cap.
-    pub budget_exceeded: bool,
-}
-
 /// Largest system prompt for Claude, in estimated tokens.
 const CLAUDE_PROMPT_TOKENS: u32 = 24_000;
 /// History budget for Claude, in estimated tokens.
 const CLAUDE_HISTORY_TOKENS: u32 = 100_000;
 
 impl ChatService {
-    /// The routing rules and budget in force (stored ones, else the defaults and configuration).
-    pub(super) async fn routing(&self) -> Result<(RoutingRules, Budget), ChatError> {
-        let c = self.inner.db.effective_routing(self.inner.settings.daily_cost_limit_usd).await?;
-        Ok((c.rules, Budget { daily_limit_usd: c.daily_budget_usd }))
+    /// The routing rules in force (stored ones, else the defaults and configuration), and
+    /// whether today's spend has reached their daily budget (counted in `COST_TIMEZONE`).
+    pub(super) async fn routing(&self) -> Result<(RoutingRules, bool), ChatError> {
+        let settings = &self.inner.settings;
+        let c = self.inner.db.effective_routing(settings.daily_cost_limit_usd).await?;
+        let budget = self
+            .inner
+            .db
+            .budget_state(c.daily_budget_usd, Utc::now(), settings.cost_timezone)
+            .await?;
+        Ok((c.rules, budget.exceeded))
     }
 
     /// Routes `message` (already without the passkey).
@@ -52,16 +49,8 @@ impl ChatService {
         override_active: bool,
         pending_confirmation: bool,
         history: &[Message],
-    ) -> Result<Routed, ChatError> {
-        let (rules, budget) = self.routing().await?;
-        let now = Utc::now();
-        let (start, end) = day_window(now, self.inner.settings.cost_timezone);
-        let budget_exceeded = if budget.enabled() {
-            let spent = self.inner.db.spent_between(start, end).await?;
-            budget.state(spent).exceeded
-        } else {
-            false
-        };
+    ) -> Result<RouteOutcome, ChatError> {
+        let (rules, budget_exceeded) = self.routing().await?;
         let estimated = self.local_prompt_estimate(history, message);
         let input = RouteInput {
             message,
@@ -72,7 +61,7 @@ impl ChatService {
             budget_exceeded,
             estimated_context_tokens: estimated,
         };
-        Ok(Routed { outcome: route(&input, &rules), budget_exceeded })
+        Ok(route(&input, &rules))
     }
 
     /// Estimated tokens the local model would need for this message with the whole window.

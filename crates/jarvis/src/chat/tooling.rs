@@ -27,10 +27,7 @@ pub(super) enum ToolRun {
 }
 
 pub(super) fn tier_word(name: &str) -> String {
-    serde_json::to_value(jarvis_domain::tier_of(name))
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| "black".into())
+    jarvis_domain::tier_of(name).as_str().to_owned()
 }
 
 impl Driver {
@@ -108,10 +105,7 @@ impl Driver {
                 ToolOutcome::Blocked(reason)
             }
             ToolRun::Confirm(c) => {
-                let tier = serde_json::to_value(c.tier)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_else(|| "red".into());
+                let tier = c.tier.as_str().to_owned();
                 let needed = ConfirmNeeded {
                     session_id: self.session_id.clone(),
                     confirmation_id: c.id.clone(),

@@ -161,13 +161,13 @@ impl ChatService {
             .map_err(|e| super::ChatError::Invalid(format!("could not read confirmations: {e}")))?
             .is_empty();
         let history = &transcript[..transcript.len().saturating_sub(1)];
-        let routed = self.route(text, override_active, pending, history).await?;
-        let reason = routed.outcome.reason();
+        let outcome = self.route(text, override_active, pending, history).await?;
+        let reason = outcome.reason();
         let code = serde_json::to_value(reason)
             .ok()
             .and_then(|v| v.get("code").and_then(Value::as_str).map(str::to_owned))
             .unwrap_or_default();
-        let chosen = routed.outcome.provider().and_then(|kind| Some((kind, self.provider(kind)?)));
+        let chosen = outcome.provider().and_then(|kind| Some((kind, self.provider(kind)?)));
         match chosen {
             Some((kind, provider)) => {
                 self.announce(
@@ -412,17 +412,9 @@ impl Driver {
         true
     }
 
+    /// Whether the daily budget is spent (unknown counts as spent: no Claude call then).
     async fn budget_exceeded(&self) -> bool {
-        let Ok((_, budget)) = self.svc.routing().await else { return true };
-        if !budget.enabled() {
-            return false;
-        }
-        let (start, end) =
-            jarvis_domain::cost::day_window(Utc::now(), self.svc.inner.settings.cost_timezone);
-        match self.svc.inner.db.spent_between(start, end).await {
-            Ok(spent) => budget.state(spent).exceeded,
-            Err(_) => true,
-        }
+        self.svc.routing().await.map_or(true, |(_, exceeded)| exceeded)
     }
 
     /// Turns one stream item into machine inputs.
