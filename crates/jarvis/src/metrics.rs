@@ -36,7 +36,7 @@ pub struct Metrics {
     pub pve_errors: Counter,
     /// Connected Socket.IO clients across namespaces.
     pub socket_clients: Gauge,
-    /// Login attempts by outcome (`success`, `failure`, `rate_limited`).
+    /// Login attempts by outcome (`success`, `failure`, `rate_limited`, `busy`).
     pub logins: Family<OutcomeLabels, Counter>,
     /// Nodes in the last snapshot.
     pub cluster_nodes: Gauge,
@@ -46,6 +46,10 @@ pub struct Metrics {
     pub llm_tokens: Family<LlmLabels, Counter>,
     /// LLM spend in USD by provider.
     pub llm_cost: Family<LlmLabels, Counter<f64, AtomicU64>>,
+    /// Password hashes running right now (set at scrape time from the auth gate).
+    pub password_hashes_running: Gauge,
+    /// The most password hashes that ever ran at once (the gate's bound caps it).
+    pub password_hashes_peak: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -65,6 +69,18 @@ impl Default for Metrics {
         let cluster_guests = Gauge::default();
         let llm_tokens = Family::<LlmLabels, Counter>::default();
         let llm_cost = Family::<LlmLabels, Counter<f64, AtomicU64>>::default();
+        let password_hashes_running = Gauge::default();
+        let password_hashes_peak = Gauge::default();
+        registry.register(
+            "password_hashes_running",
+            "Password hashes (argon2id) running now",
+            password_hashes_running.clone(),
+        );
+        registry.register(
+            "password_hashes_peak",
+            "Most password hashes that ran at the same time since start",
+            password_hashes_peak.clone(),
+        );
         registry.register("llm_tokens", "LLM tokens by provider and kind", llm_tokens.clone());
         registry.register("llm_cost_usd", "LLM spend in USD by provider", llm_cost.clone());
         registry.register(
@@ -91,6 +107,8 @@ impl Default for Metrics {
             cluster_guests,
             llm_tokens,
             llm_cost,
+            password_hashes_running,
+            password_hashes_peak,
         }
     }
 }

@@ -79,10 +79,17 @@ pub async fn login(
     if req.password.len() > MAX_PASSWORD_LEN {
         return Err(AppError::bad_request("invalid_body", "password is too long"));
     }
+    // Hashing is bounded server-wide (memory and CPU): a full queue is refused before the
+    // attempt counts against this address.
+    let check = state.auth.admit_password_check().map_err(|busy| {
+        state.metrics.login("busy");
+        tracing::warn!(%ip, "login refused: {busy}");
+        AppError::rate_limited(1)
+    })?;
     // Count the attempt as a failure *before* the slow check, so parallel guesses cannot slip
     // past the limit while argon2 runs; a success clears it again.
     limiter.record_failure(ip, Instant::now());
-    if !state.auth.check_password(req.password).await {
+    if !check.verify(req.password).await {
         state.metrics.login("failure");
         tracing::warn!(%ip, "login failed: wrong password");
         return Err(AppError::new(

@@ -180,6 +180,9 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
     if !authorised {
         return AppError::unauthorized("metrics need a bearer token").into_response();
     }
+    let gate = &state.auth.hash_gate;
+    state.metrics.password_hashes_running.set(gate.running() as i64);
+    state.metrics.password_hashes_peak.set(gate.peak_running() as i64);
     (
         [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
         state.metrics.render(),

@@ -25,6 +25,13 @@ use crate::db::{Db, DbError};
 use crate::error::AppError;
 use crate::state::AppState;
 
+/// Password checks that may hash at once: each holds argon2's ~19 MiB working memory and one
+/// core, so two keep a login burst from exhausting a small machine while a second browser tab
+/// logging in never waits for the first.
+const PARALLEL_HASHES: usize = 2;
+/// Checks that may wait for a turn; more than that are refused (429) without hashing.
+const WAITING_HASHES: usize = 32;
+
 /// Claims inside a session token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -52,6 +59,20 @@ pub enum TokenError {
     Revoked,
 }
 
+/// An admitted password check against the operator's hash.
+#[derive(Debug)]
+pub struct PasswordCheck<'a> {
+    ticket: password::Ticket<'a>,
+    hash: &'a str,
+}
+
+impl PasswordCheck<'_> {
+    /// Whether `candidate` is the operator password (argon2 on a blocking thread).
+    pub async fn verify(self, candidate: String) -> bool {
+        self.ticket.verify(candidate, self.hash.to_owned()).await
+    }
+}
+
 /// A freshly issued session token.
 #[derive(Debug, Clone)]
 pub struct IssuedToken {
@@ -75,6 +96,8 @@ pub struct AuthService {
     pub limiter: ratelimit::LoginLimiter,
     /// Failed-elevation limiter, keyed by client IP.
     pub elevate_limiter: ratelimit::LoginLimiter,
+    /// Bounds concurrent password hashing (memory and CPU under a login burst).
+    pub hash_gate: password::HashGate,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -120,15 +143,20 @@ impl AuthService {
             db,
             limiter: ratelimit::LoginLimiter::new(5, Duration::from_secs(60)),
             elevate_limiter: ratelimit::LoginLimiter::new(5, Duration::from_secs(60)),
+            hash_gate: password::HashGate::new(PARALLEL_HASHES, WAITING_HASHES),
         }))
     }
 
-    /// Verifies a password on a blocking thread (argon2 is deliberately slow).
-    pub async fn check_password(&self, candidate: String) -> bool {
-        let hash = self.password_hash.clone();
-        tokio::task::spawn_blocking(move || password::verify(&candidate, &hash))
-            .await
-            .unwrap_or(false)
+    /// A place in the password-check queue ([`password::Busy`] when it is full); its
+    /// [`password::Ticket::verify`] checks a password against the operator's hash.
+    pub fn admit_password_check(&self) -> Result<PasswordCheck<'_>, password::Busy> {
+        Ok(PasswordCheck { ticket: self.hash_gate.admit()?, hash: &self.password_hash })
+    }
+
+    /// Verifies a password (waiting for a hashing slot); [`password::Busy`] when the queue is
+    /// full.
+    pub async fn check_password(&self, candidate: String) -> Result<bool, password::Busy> {
+        Ok(self.admit_password_check()?.verify(candidate).await)
     }
 
     /// Issues a new session token.
@@ -212,8 +240,8 @@ mod tests {
     #[tokio::test]
     async fn issued_tokens_verify_and_revocation_sticks() {
         let (auth, _dir) = service(Duration::from_secs(3600)).await;
-        assert!(auth.check_password("hunter2hunter2".into()).await);
-        assert!(!auth.check_password("hunter2".into()).await);
+        assert_eq!(auth.check_password("hunter2hunter2".into()).await, Ok(true));
+        assert_eq!(auth.check_password("hunter2".into()).await, Ok(false));
         let t = auth.issue().unwrap();
         let claims = auth.verify(&t.token).unwrap();
         assert_eq!(claims.sub, "operator");

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{JWT_SECRET, PASSWORD, TestServer};
+use crate::harness::{JWT_SECRET, Options, PASSWORD, TestServer};
 
 async fn login_status(s: &TestServer, password: &str) -> reqwest::Response {
     s.http
@@ -129,4 +129,56 @@ async fn parallel_guesses_cannot_exceed_the_limit() {
     let wrong = statuses.iter().filter(|s| **s == 401).count();
     assert!(wrong <= 5, "at most 5 guesses may be checked, got {statuses:?}");
     assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+}
+
+/// A login burst from many addresses is bounded server-wide: argon2 runs at most twice at once
+/// (each holds ~19 MiB), the rest queue or get 429 — nothing crashes, every answer is a
+/// well-formed 200, 401 or 429, and right passwords still log in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_logins_stay_within_the_hashing_bound() {
+    let s = TestServer::start_opts(Options { trust_proxy: true, ..Options::default() }).await;
+    let futures: Vec<_> = (0..50)
+        .map(|i| {
+            let password = if i % 2 == 0 { PASSWORD } else { "a wrong guess" };
+            s.http
+                .post(s.url("/api/auth/login"))
+                .header("x-forwarded-for", format!("10.9.{}.{}", i / 200, i % 200 + 1))
+                .json(&serde_json::json!({ "password": password }))
+                .send()
+        })
+        .collect();
+    let mut counts = std::collections::BTreeMap::<u16, usize>::new();
+    for (i, r) in futures::future::join_all(futures).await.into_iter().enumerate() {
+        let r = r.expect("every request gets an answer");
+        let status = r.status().as_u16();
+        let body: serde_json::Value = r.json().await.expect("a JSON body");
+        match status {
+            200 => assert_eq!(i % 2, 0, "only right passwords log in"),
+            401 => assert_eq!(body["error"]["code"], "invalid_credentials"),
+            429 => assert_eq!(body["error"]["code"], "rate_limited"),
+            other => panic!("unexpected status {other}: {body}"),
+        }
+        *counts.entry(status).or_default() += 1;
+    }
+    assert!(counts.get(&200).copied().unwrap_or(0) >= 1, "{counts:?}");
+    let token = s.login().await;
+    let text = s
+        .http
+        .get(s.url("/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let peak: i64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("jarvis_password_hashes_peak "))
+        .expect("peak gauge exported")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&peak), "at most 2 hashes at once, saw {peak}");
+    assert!(text.contains("jarvis_password_hashes_running 0"), "{text}");
 }

@@ -77,6 +77,8 @@ pub struct Options {
     pub temperature_interval: Option<Duration>,
     /// LLM providers and chat limits.
     pub llm: Option<jarvis::config::LlmSettings>,
+    /// `TRUST_PROXY`: take the client address from `X-Forwarded-For`.
+    pub trust_proxy: bool,
 }
 
 impl TestServer {
@@ -111,6 +113,7 @@ impl TestServer {
             override_key: opts.override_key.map(|k| jarvis::config::Secret::new(k.to_string())),
         };
         cfg.temperature_interval = opts.temperature_interval;
+        cfg.trust_proxy = opts.trust_proxy;
         if let Some(llm) = opts.llm {
             cfg.llm = llm;
         }
