@@ -11,6 +11,7 @@ pub mod audit;
 pub mod cluster;
 pub mod command_policy;
 pub mod cost;
+pub mod events;
 pub mod ids;
 pub mod prompt;
 pub mod routing;
@@ -29,10 +30,11 @@ pub use cluster::{
 pub use command_policy::{
     MAX_COMMAND_BYTES, PolicyViolation, SafeCommand, allowed_programs, check_command,
 };
+pub use events::{Event, EventSource, EventType, Severity};
 pub use ids::{IdError, NodeName, ServiceName, StorageId, VmId};
 pub use safety::{BlockCode, Decision, Protected, SafetyContext, decide, recheck_at_execution};
 pub use temperature::{TEMPERATURE_COMMAND, parse_temperatures};
 pub use tools::{
-    EventKind, EventSeverity, REGISTRY, ResourceType, Tier, ToolCall, ToolDescriptor, ToolError,
-    args_digest, canonical_args, canonical_json, descriptor, input_schema, parse_call, tier_of,
+    REGISTRY, ResourceType, Tier, ToolCall, ToolDescriptor, ToolError, args_digest, canonical_args,
+    canonical_json, descriptor, input_schema, parse_call, tier_of,
 };

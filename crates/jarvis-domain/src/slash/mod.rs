@@ -22,9 +22,10 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use crate::cluster::{ClusterSnapshot, GuestType, Vm};
+use crate::events::{EventType, Severity};
 use crate::ids::VmId;
 use crate::prompt::text;
-use crate::tools::{EventKind, EventSeverity, parse_call};
+use crate::tools::parse_call;
 
 pub use render::render_result;
 
@@ -344,9 +345,9 @@ impl Parser<'_> {
             let as_string = Value::String(lower.clone());
             if let Ok(limit) = lower.parse::<u32>() {
                 args["limit"] = limit.into();
-            } else if serde_json::from_value::<EventSeverity>(as_string.clone()).is_ok() {
+            } else if Severity::parse(&lower).is_some() {
                 args["severity"] = as_string;
-            } else if serde_json::from_value::<EventKind>(as_string.clone()).is_ok() {
+            } else if EventType::parse(&lower).is_some() {
                 args["type"] = as_string;
             } else {
                 return Err(self.needs(

@@ -15,6 +15,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::events::{EventType, Severity};
 use crate::ids::{NodeName, ServiceName, StorageId, VmId};
 
 /// Defines an integer argument with an inclusive range and a field-naming error message.
@@ -233,36 +234,6 @@ pub enum ResourceType {
 }
 string_enum_schema!(ResourceType, "Resource kind.", ["vm", "storage", "node"]);
 
-/// The kind of a Jarvis event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EventKind {
-    /// A threshold or state problem.
-    Alert,
-    /// Something Jarvis or an operator did.
-    Action,
-    /// A state change.
-    Status,
-    /// A measurement.
-    Metric,
-}
-string_enum_schema!(EventKind, "Event kind.", ["alert", "action", "status", "metric"]);
-
-/// How serious an event is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EventSeverity {
-    /// For the record.
-    Info,
-    /// Worth a look.
-    Warning,
-    /// Something failed.
-    Error,
-    /// Needs attention now.
-    Critical,
-}
-string_enum_schema!(EventSeverity, "Severity.", ["info", "warning", "error", "critical"]);
-
 /// No arguments.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -333,9 +304,9 @@ pub(crate) struct EventsArgs {
     pub limit: Option<Limit>,
     /// Only this kind of event.
     #[serde(rename = "type")]
-    pub kind: Option<EventKind>,
+    pub kind: Option<EventType>,
     /// Only this severity.
-    pub severity: Option<EventSeverity>,
+    pub severity: Option<Severity>,
     /// Only events about this node.
     pub node: Option<NodeName>,
     /// Only events at or after this time.

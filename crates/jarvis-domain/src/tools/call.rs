@@ -10,11 +10,12 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::args::{
-    AutonomyActionsArgs, BackupsArgs, ClusterResourcesArgs, EventKind, EventSeverity, EventsArgs,
-    ExecuteSshArgs, GuestArgs, NoArgs, NodeArgs, RecentTasksArgs, ResourceType, RestartServiceArgs,
-    SearchMemoryArgs, Since, TaskStatusArgs,
+    AutonomyActionsArgs, BackupsArgs, ClusterResourcesArgs, EventsArgs, ExecuteSshArgs, GuestArgs,
+    NoArgs, NodeArgs, RecentTasksArgs, ResourceType, RestartServiceArgs, SearchMemoryArgs, Since,
+    TaskStatusArgs,
 };
 use super::{Tier, ToolDescriptor, descriptor};
+use crate::events::{EventType, Severity};
 use crate::ids::{NodeName, ServiceName, StorageId, VmId};
 
 /// Default `limit` of `get_recent_tasks`.
@@ -70,8 +71,8 @@ pub enum ToolCall {
     /// `get_events`
     GetEvents {
         limit: u32,
-        kind: Option<EventKind>,
-        severity: Option<EventSeverity>,
+        kind: Option<EventType>,
+        severity: Option<Severity>,
         node: Option<NodeName>,
         since: Option<DateTime<Utc>>,
     },

@@ -17,7 +17,7 @@ mod tests;
 
 use serde::{Deserialize, Serialize};
 
-pub use args::{EventKind, EventSeverity, ResourceType};
+pub use args::ResourceType;
 pub use call::{
     DEFAULT_EVENT_LIMIT, DEFAULT_SSH_TIMEOUT_SECONDS, DEFAULT_TASK_LIMIT, ToolCall, ToolError,
     args_digest, canonical_args, canonical_json, parse_call,

@@ -13,7 +13,7 @@ use crate::bus::{MonitorStatus, ServerEvent};
 use crate::db::audit::NewAudit;
 use crate::db::events::EventQuery;
 use crate::error::{ApiJson, ApiQuery, AppError, ErrorBody};
-use crate::events::{Event, EventSource, EventType, Severity};
+use crate::events::{Event, EventSource, EventType, Severity, new_event, record};
 use crate::state::AppState;
 
 /// The monitor status as it stands.
@@ -84,11 +84,8 @@ pub async fn set_kill_switch(
     } else {
         (Severity::Info, "Kill switch released", "Actions may run again.")
     };
-    let event = Event::new(EventType::Status, severity, EventSource::User, title, message);
-    if let Err(e) = state.db.insert_event(&event).await {
-        tracing::warn!(error = %e, "could not store event");
-    }
-    state.bus.publish(ServerEvent::Event(event));
+    let event = new_event(EventType::Status, severity, EventSource::User, title, message);
+    record(&state.db, &state.bus, event).await;
     state.bus.publish(ServerEvent::MonitorStatus(monitor_status(&state)));
     tracing::warn!(active = body.active, "kill switch changed");
     Ok(Json(KillSwitchResponse { kill_switch: body.active }))

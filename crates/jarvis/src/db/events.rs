@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, DbError, timestamp};
-use crate::events::Event;
+use super::{Db, DbError, parse_time, timestamp};
+use crate::events::{Event, EventSource, EventType, Severity};
 
 /// Filters of `GET /api/events` and the `get_events` tool.
 #[derive(Debug, Clone, Default)]
@@ -24,29 +24,17 @@ pub struct EventQuery {
     pub text: Option<String>,
 }
 
-fn enum_str<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
-
-fn parse_enum<T: serde::de::DeserializeOwned>(s: String) -> Result<T, serde_json::Error> {
-    serde_json::from_value(serde_json::Value::String(s))
-}
-
-fn parse_time(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).unwrap_or_default()
-}
-
 impl Db {
     /// Stores an event.
     pub async fn insert_event(&self, e: &Event) -> Result<(), DbError> {
         let row = (
             e.id.clone(),
-            enum_str(&e.kind),
-            enum_str(&e.severity),
+            e.kind.as_str(),
+            e.severity.as_str(),
             e.title.clone(),
             e.message.clone(),
             e.node.clone(),
-            enum_str(&e.source),
+            e.source.as_str(),
             timestamp(e.timestamp),
             e.resolved,
         );
@@ -89,12 +77,12 @@ impl Db {
                     let bad = |i: usize| rusqlite::Error::InvalidColumnType(i, "enum".into(), rusqlite::types::Type::Text);
                     Ok(Event {
                         id: text(0)?,
-                        kind: parse_enum(text(1)?).map_err(|_| bad(1))?,
-                        severity: parse_enum(text(2)?).map_err(|_| bad(2))?,
+                        kind: EventType::parse(&text(1)?).ok_or_else(|| bad(1))?,
+                        severity: Severity::parse(&text(2)?).ok_or_else(|| bad(2))?,
                         title: text(3)?,
                         message: text(4)?,
                         node: r.get(5)?,
-                        source: parse_enum(text(6)?).map_err(|_| bad(6))?,
+                        source: EventSource::parse(&text(6)?).ok_or_else(|| bad(6))?,
                         timestamp: parse_time(&text(7)?),
                         resolved: r.get(8)?,
                         acknowledged_at: r.get::<_, Option<String>>(9)?.as_deref().map(parse_time),
@@ -132,17 +120,16 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{EventSource, EventType, Severity};
+    use crate::events::{EventSource, EventType, Severity, new_event};
     use chrono::SubsecRound;
 
     #[tokio::test]
     async fn events_filter_and_order() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("e.db")).await.unwrap();
-        let mut a =
-            Event::new(EventType::Alert, Severity::Critical, EventSource::Monitor, "a", "x");
+        let mut a = new_event(EventType::Alert, Severity::Critical, EventSource::Monitor, "a", "x");
         a.timestamp = (Utc::now() - chrono::Duration::minutes(5)).trunc_subsecs(3);
-        let b = Event::new(EventType::Action, Severity::Info, EventSource::User, "b", "y")
+        let b = new_event(EventType::Action, Severity::Info, EventSource::User, "b", "y")
             .on_node("pve1");
         db.insert_event(&a).await.unwrap();
         db.insert_event(&b).await.unwrap();
@@ -175,7 +162,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("e.db")).await.unwrap();
         for (t, m) in [("disk 95% full", "pve1 rootfs"), ("CPU high", "load 12"), ("a_b", "x")] {
-            db.insert_event(&Event::new(
+            db.insert_event(&new_event(
                 EventType::Alert,
                 Severity::Warning,
                 EventSource::Monitor,

@@ -241,8 +241,8 @@ async fn dispatch(p: &Pipeline, call: &ToolCall) -> Result<Value, ExecError> {
         T::GetEvents { limit, kind, severity, node, since } => {
             let q = EventQuery {
                 limit: *limit,
-                kind: kind.map(|k| to_json(k).as_str().unwrap_or_default().to_string()),
-                severity: severity.map(|s| to_json(s).as_str().unwrap_or_default().to_string()),
+                kind: kind.map(|k| k.as_str().to_owned()),
+                severity: severity.map(|s| s.as_str().to_owned()),
                 node: node.as_ref().map(|n| n.to_string()),
                 since: *since,
                 unresolved: false,

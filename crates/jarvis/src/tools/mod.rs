@@ -25,7 +25,7 @@ use crate::cluster::ClusterState;
 use crate::db::audit::NewAudit;
 use crate::db::confirmations::{ClaimError, Confirmation, ConfirmationStatus};
 use crate::db::{Db, DbError};
-use crate::events::{Event, EventSource, EventType, Severity};
+use crate::events::{Event, EventSource, EventType, Severity, new_event};
 use crate::guard::Guard;
 use crate::ssh::Ssh;
 
@@ -238,10 +238,7 @@ impl Pipeline {
     }
 
     async fn event(&self, e: Event) {
-        if let Err(err) = self.db.insert_event(&e).await {
-            tracing::warn!(error = %err, "could not store event");
-        }
-        self.bus.publish(ServerEvent::Event(e));
+        crate::events::record(&self.db, &self.bus, e).await;
     }
 
     /// Runs a request through the pipeline.
@@ -279,7 +276,7 @@ impl Pipeline {
                     )
                     .await?;
                 self.event(
-                    Event::new(
+                    new_event(
                         EventType::Action,
                         Severity::Warning,
                         event_source(req.source),
@@ -321,7 +318,7 @@ impl Pipeline {
                 ),
             };
             self.event(
-                Event::new(EventType::Action, severity, event_source(req.source), title, message)
+                new_event(EventType::Action, severity, event_source(req.source), title, message)
                     .with_node(call.node().map(|n| n.to_string())),
             )
             .await;
