@@ -12,6 +12,7 @@
 //! - [`tools`] — the one tool pipeline (parse → safety → execute → audit) and the executors.
 //! - [`guard`] — kill switch, elevation, protected resources.
 //! - [`bus`], [`events`] — the event bus and activity events.
+//! - [`clock`] — where time-driven components read "now" (a manual clock in tests).
 //! - [`chat`] — the chat assistant: providers, routing, the agent loop, slash commands.
 //! - [`ssh`] — node name → address resolution over `jarvis-ssh`.
 //! - [`mcp`] — the tools over MCP: streamable HTTP at `/mcp` and `jarvis mcp` on stdio.
@@ -28,6 +29,7 @@ pub mod auth;
 pub mod bus;
 pub mod chat;
 pub mod cli;
+pub mod clock;
 pub mod cluster;
 pub mod commands;
 pub mod config;

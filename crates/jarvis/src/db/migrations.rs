@@ -113,6 +113,89 @@ const STEPS: &[M<'static>] = &[
         CREATE INDEX llm_usage_at ON llm_usage(at);
         CREATE INDEX llm_usage_session ON llm_usage(session_id);",
     ),
+    // 4: the monitor. One row per incident (at most one unresolved per key; a recurrence within
+    // the reopen window reopens the latest), its timeline and the machine's bookkeeping as JSON;
+    // every runbook attempt (its verification, audit row and confirmation); silences; and the
+    // notification outbox, one row per message and target, retried with backoff. Retention:
+    // resolved incidents, actions and sent/failed notifications are pruned after 90/90/30 days.
+    M::up(
+        "CREATE TABLE incidents (
+            id              TEXT PRIMARY KEY NOT NULL,
+            key             TEXT NOT NULL,
+            kind            TEXT NOT NULL,
+            severity        TEXT NOT NULL,
+            state           TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+            node            TEXT,
+            vmid            INTEGER,
+            title           TEXT NOT NULL,
+            opened_at       TEXT NOT NULL,
+            acknowledged_at TEXT,
+            resolved_at     TEXT,
+            occurrences     INTEGER NOT NULL DEFAULT 1,
+            suppressed_by   TEXT,
+            timeline        TEXT NOT NULL,
+            tracking        TEXT NOT NULL,
+            updated_at      TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX incidents_state ON incidents(state, opened_at);
+        CREATE INDEX incidents_key ON incidents(key, opened_at);
+        CREATE UNIQUE INDEX incidents_one_unresolved_per_key ON incidents(key)
+            WHERE state != 'resolved';
+        CREATE TABLE monitor_actions (
+            id              INTEGER PRIMARY KEY,
+            incident_id     TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+            incident_key    TEXT NOT NULL,
+            runbook_id      TEXT NOT NULL,
+            at              TEXT NOT NULL,
+            tool            TEXT NOT NULL,
+            args            TEXT NOT NULL,
+            node            TEXT,
+            attempt         INTEGER NOT NULL,
+            autonomy_level  INTEGER NOT NULL,
+            result          TEXT NOT NULL CHECK (result IN
+                              ('pending', 'recommended', 'success', 'failure', 'blocked', 'escalated')),
+            detail          TEXT,
+            verification    TEXT,
+            verify_at       TEXT,
+            audit_id        INTEGER,
+            confirmation_id TEXT,
+            finished_at     TEXT
+        ) STRICT;
+        CREATE INDEX monitor_actions_at ON monitor_actions(at);
+        CREATE INDEX monitor_actions_incident ON monitor_actions(incident_key, at);
+        CREATE TABLE silences (
+            id         TEXT PRIMARY KEY NOT NULL,
+            node       TEXT,
+            vmid       INTEGER,
+            kind       TEXT,
+            reason     TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX silences_expiry ON silences(expires_at);
+        CREATE TABLE notifications (
+            id              INTEGER PRIMARY KEY,
+            incident_id     TEXT REFERENCES incidents(id) ON DELETE SET NULL,
+            kind            TEXT NOT NULL CHECK (kind IN
+                              ('opened', 'reopened', 'resolved', 'escalated', 'reminder', 'test')),
+            target          TEXT NOT NULL,
+            severity        TEXT NOT NULL,
+            title           TEXT NOT NULL,
+            body            TEXT NOT NULL,
+            link            TEXT,
+            created_at      TEXT NOT NULL,
+            status          TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error      TEXT,
+            sent_at         TEXT,
+            delivery        TEXT
+        ) STRICT;
+        CREATE INDEX notifications_due ON notifications(status, next_attempt_at);
+        CREATE INDEX notifications_created ON notifications(created_at);
+        CREATE INDEX notifications_incident ON notifications(incident_id);",
+    ),
 ];
 
 /// The migration set.
