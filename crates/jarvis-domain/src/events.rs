@@ -3,10 +3,7 @@
 //!
 //! Events are values here; storing and broadcasting them is the server's job (`jarvis::events`).
 
-use std::borrow::Cow;
-
 use chrono::{DateTime, Utc};
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
@@ -19,7 +16,10 @@ macro_rules! word_enum {
         $vis:vis enum $ty:ident, $desc:literal { $($(#[$vmeta:meta])* $variant:ident = $word:literal),+ $(,)? }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash,
+            ::serde::Serialize, ::serde::Deserialize, ::ts_rs::TS, ::utoipa::ToSchema,
+        )]
         #[serde(rename_all = "lowercase")]
         #[ts(export)]
         $vis enum $ty {
@@ -52,19 +52,20 @@ macro_rules! word_enum {
             }
         }
 
-        impl JsonSchema for $ty {
-            fn schema_name() -> Cow<'static, str> {
+        impl ::schemars::JsonSchema for $ty {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
                 stringify!($ty).into()
             }
             fn inline_schema() -> bool {
                 true
             }
-            fn json_schema(_: &mut SchemaGenerator) -> Schema {
-                json_schema!({"type": "string", "enum": [$($word),+], "description": $desc})
+            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+                ::schemars::json_schema!({"type": "string", "enum": [$($word),+], "description": $desc})
             }
         }
     };
 }
+pub(crate) use word_enum;
 
 word_enum! {
     /// What kind of event.
@@ -82,7 +83,6 @@ word_enum! {
 
 word_enum! {
     /// How serious. Ordered: `Info < Warning < Error < Critical`.
-    #[derive(PartialOrd, Ord)]
     pub enum Severity, "Severity." {
         /// For the record.
         Info = "info",

@@ -13,6 +13,7 @@ pub mod command_policy;
 pub mod cost;
 pub mod events;
 pub mod ids;
+pub mod monitor;
 pub mod prompt;
 pub mod routing;
 pub mod safety;
