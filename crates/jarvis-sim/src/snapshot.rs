@@ -62,6 +62,7 @@ impl Cluster {
                         uptime: 0,
                         template: false,
                         tags,
+                        lock: g.lock.clone(),
                     };
                 }
                 Vm {
@@ -83,6 +84,7 @@ impl Cluster {
                     uptime: g.uptime_ms / 1000,
                     template: g.template,
                     tags,
+                    lock: g.lock.clone(),
                 }
             })
             .collect();
