@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use jarvis_domain::{
     ClusterSnapshot, Freshness, GuestStatus, GuestType, Node, NodeStatus, Quorum, Storage, Vm,
 };
@@ -105,7 +105,8 @@ impl Cluster {
                 });
             }
         }
-        let at = Utc::now();
+        // On the reported clock, so a test's virtual clock agrees with it.
+        let at = DateTime::from_timestamp(self.unix_now(), 0).unwrap_or_else(Utc::now);
         let mut snap = ClusterSnapshot {
             nodes,
             vms,
