@@ -176,6 +176,11 @@ pub struct Vm {
     pub template: bool,
     /// PVE tags, split.
     pub tags: Vec<String>,
+    /// Config lock PVE reports while an operation owns the guest (`backup`, `migrate`,
+    /// `snapshot`, …); power actions fail while it is set. Absent when unlocked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub lock: Option<String>,
 }
 
 /// A storage pool as seen from one node.
@@ -412,11 +417,17 @@ mod tests {
             uptime: 4,
             template: false,
             tags: vec!["a".into()],
+            lock: None,
         };
         let v = serde_json::to_value(&vm).unwrap();
         assert_eq!(v["type"], "lxc");
         assert_eq!(v["status"], "running");
         assert!(v.get("kind").is_none());
+        assert!(v.get("lock").is_none(), "an unlocked guest has no lock key");
+        let locked = Vm { lock: Some("backup".into()), ..vm.clone() };
+        let v = serde_json::to_value(&locked).unwrap();
+        assert_eq!(v["lock"], "backup");
+        assert_eq!(serde_json::from_value::<Vm>(v).unwrap(), locked);
         let q = serde_json::to_value(Quorum {
             quorate: true,
             nodes: 3,

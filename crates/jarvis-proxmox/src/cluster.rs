@@ -140,6 +140,7 @@ pub fn map_cluster(
                     uptime: r.uptime.unwrap_or(0),
                     template: r.template.unwrap_or(false),
                     tags: r.tag_list(),
+                    lock: r.lock.clone().filter(|l| !l.is_empty()),
                 });
             }
             ResourceType::Storage => {
@@ -271,7 +272,7 @@ mod tests {
     fn guests_storage_and_odd_entries() {
         let r = res(r#"[
             {"id":"lxc/105","type":"lxc","vmid":"105","node":"n1","status":"running","maxcpu":"2","tags":"a;b"},
-            {"id":"qemu/7","type":"qemu","node":"n1","status":"running","qmpstatus":"paused","name":""},
+            {"id":"qemu/7","type":"qemu","node":"n1","status":"running","qmpstatus":"paused","name":"","lock":"backup"},
             {"id":"storage/n1/nfs","type":"storage","node":"n1","disk":10,"maxdisk":4,"shared":"1"},
             {"id":"pool/p","type":"pool","pool":"p"},
             {"id":"x/1","type":"quantum-thing"}
@@ -287,6 +288,8 @@ mod tests {
             ("CT 105", 2, GuestType::Lxc)
         );
         assert_eq!(v.vms[1].tags, ["a", "b"]);
+        assert_eq!(v.vms[0].lock.as_deref(), Some("backup"), "PVE's lock is kept");
+        assert_eq!(v.vms[1].lock, None, "no lock key, no lock");
         let s = &v.storage[0];
         assert_eq!(
             (s.storage.as_str(), s.kind.as_str(), s.status.as_str()),

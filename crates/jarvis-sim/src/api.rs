@@ -278,16 +278,7 @@ fn node_route(
         NodeRoute::TaskStop(upid) => {
             check(p, &[])?;
             let t = find_task(cl, ni, upid)?;
-            let task = &mut cl.tasks.list[t];
-            if task.running() {
-                task.ends_at = None;
-                task.effect = None;
-                task.endtime = Some(task.starttime + 1);
-                task.exitstatus = Some("interrupted by signal".into());
-                task.log.push("TASK ERROR: interrupted by signal".into());
-                let list = &cl.tasks.list;
-                cl.tasks.running.retain(|&i| list[i].running());
-            }
+            cl.abort_task(t);
             ok(&Value::Null)
         }
         NodeRoute::WakeOnLan => {
@@ -298,8 +289,10 @@ fn node_route(
                     format!("'{node}' is local node, cannot wake my self!"),
                 ));
             }
+            // The packet only matters to a machine that is switched off; a node that lost its
+            // network is still running and ignores it (PVE answers with the MAC either way).
             let n = &mut cl.nodes[ni];
-            if !n.online && n.boot_at.is_none() {
+            if n.powered_off && n.boot_at.is_none() {
                 n.boot_at = Some(now + cl.boot_delay);
             }
             ok(&json!(cl.nodes[ni].mac))

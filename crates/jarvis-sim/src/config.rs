@@ -157,6 +157,16 @@ pub enum SimError {
     /// No endpoint with that index.
     #[error("no endpoint with index {0} (0 is the main listener, 1.. are node endpoints)")]
     UnknownEndpoint(usize),
+    /// No storage with that id.
+    #[error("no storage '{0}' in the simulated cluster (there are local, local-lvm, nfs-backup)")]
+    UnknownStorage(String),
+    /// No task with that UPID.
+    #[error("no task '{0}' in the simulated cluster")]
+    UnknownTask(String),
+    /// A scenario control that cannot apply as asked (a template cannot crash, a fraction
+    /// outside 0..=1, …); the message says why.
+    #[error("{0}")]
+    Scenario(String),
 }
 
 #[cfg(test)]

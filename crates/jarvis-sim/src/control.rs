@@ -1,7 +1,9 @@
 //! Steering the simulator: fault switches (latency, failing calls, bad token, random errors),
 //! direct state changes (node online, guest running, endpoint down), deterministic ticks, SSH
-//! counters (sessions, restarted services) and a domain snapshot — from Rust through [`SimControl`], and from browser tests through the
-//! token-protected `/_sim/` HTTP routes.
+//! counters (sessions, restarted services) and a domain snapshot — from Rust through
+//! [`SimControl`], and from browser tests through the token-protected `/_sim/` HTTP routes.
+//! The monitor's scenario controls are in `control_scenario.rs` (`/_sim/scenario` in
+//! `scenario_http.rs`).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -88,14 +90,20 @@ pub struct SimControl {
 }
 
 impl SimControl {
-    /// Takes a node off the cluster network (`false`) or brings it back (`true`). Offline nodes
-    /// answer 595 through the API, lose quorum votes, and their per-node endpoint and SSH server
-    /// go down (connections refused, open ones cut).
+    /// Takes a node off the cluster network (`false`) or brings it back (`true`): network
+    /// loss, not power loss — its guests keep running (the cluster keeps their last state for
+    /// `offline_stale_after`) and a wake-on-LAN packet changes nothing. Offline nodes answer 595
+    /// through the API, lose quorum votes, and their per-node endpoint and SSH server go down
+    /// (connections refused, open ones cut). `true` on a powered-off node
+    /// ([`SimControl::power_off_node`]) boots it at once. For a power cut, see
+    /// [`SimControl::power_off_node`].
     pub fn set_node_online(&self, name: &str, online: bool) -> Result<(), SimError> {
         {
             let mut cl = self.shared.cluster.lock();
             let i = cl.node_idx(name).ok_or_else(|| SimError::UnknownNode(name.into()))?;
-            if online {
+            if online && cl.nodes[i].powered_off {
+                cl.finish_boot(i);
+            } else if online {
                 cl.set_node_online(i);
             } else {
                 cl.set_node_offline(i, Instant::now());
@@ -133,7 +141,8 @@ impl SimControl {
         self.shared.set_endpoint_down(index, down)
     }
 
-    /// Starts or stops a guest at once, without a task.
+    /// Starts or stops a guest at once, without a task (for a crash with the checks a test
+    /// wants, see [`SimControl::crash_guest`]).
     pub fn set_guest_status(&self, vmid: u32, running: bool) -> Result<(), SimError> {
         let mut cl = self.shared.cluster.lock();
         let gi = cl.guest_idx(vmid).ok_or(SimError::UnknownGuest(vmid))?;
@@ -238,6 +247,7 @@ impl SimControl {
         drop(f);
         let snapshot = self.snapshot();
         SimState {
+            scenario: self.scenario(),
             request_count: self.request_count(),
             ticks: self.ticks(),
             latency_ms: latency.as_millis() as u64,
@@ -263,6 +273,8 @@ pub(crate) struct SimState {
     fail_next: Option<FailNext>,
     quorate: bool,
     endpoints: Vec<EndpointInfo>,
+    /// Active pins, flaps, failing starts, running backups and the clock offset.
+    scenario: crate::ScenarioState,
     snapshot: ClusterSnapshot,
 }
 
@@ -332,6 +344,12 @@ pub(crate) fn handle_sim(
         ("GET", "/_sim/state") => json_response(StatusCode::OK, &ctl.state()),
         ("POST", "/_sim/tick") => {
             ctl.tick();
+            json_response(StatusCode::OK, &ctl.state())
+        }
+        ("PUT" | "POST", "/_sim/scenario") => {
+            if let Err(e) = crate::scenario_http::apply(ctl, body) {
+                return sim_error(StatusCode::BAD_REQUEST, e);
+            }
             json_response(StatusCode::OK, &ctl.state())
         }
         ("PUT" | "POST", "/_sim/faults") => {

@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::catalog::{self, CPUS, MEM_GIB, ROLES};
 use crate::config::SimConfig;
-use crate::model::{Cluster, Guest, Node, Profile, RunState, node_ip, unix_now};
+use crate::model::{Cluster, Guest, Node, Profile, RunState, node_ip};
 use crate::tasks::Tasks;
 
 const GIB: u64 = 1024 * 1024 * 1024;
@@ -34,7 +34,6 @@ impl Cluster {
         let mut rng = StdRng::seed_from_u64(cfg.seed);
         let nodes: Vec<Node> = (0..cfg.nodes).map(|i| gen_node(&mut rng, i, cfg.nodes)).collect();
         let node_by_name = nodes.iter().enumerate().map(|(i, n)| (n.name.clone(), i)).collect();
-        let now = unix_now();
         let mut cluster = Cluster {
             name: cfg.cluster_name.clone(),
             standalone: cfg.nodes == 1,
@@ -55,7 +54,10 @@ impl Cluster {
             fingerprint,
             config_version: 3 + (cfg.nodes as u32).min(40),
             epoch: 0,
+            clock_offset: 0,
+            scenario: Default::default(),
         };
+        let now = cluster.unix_now();
         cluster.gen_guests(&mut rng, cfg.guests, now);
         // A few warm-up steps so the first response already shows smoothed, coherent values
         // (node load follows guest load); they use the tick RNG, so they are deterministic too.
@@ -178,6 +180,7 @@ fn gen_node(rng: &mut StdRng, i: usize, total: usize) -> Node {
         ip: node_ip(i),
         online: true,
         offline_since: None,
+        powered_off: false,
         boot_at: None,
         power_op: None,
         cpu_spec,

@@ -27,6 +27,11 @@
 //!   `/nodes/{node}`. In `/cluster/resources` it is `offline` without live metrics; its guests
 //!   and storage keep their last values for `offline_stale_after` (pmxcfs keeps status data for
 //!   5 minutes) and then turn `unknown` without metrics. Quorum needs a strict majority.
+//! - A node is offline in one of two ways. [`SimControl::set_node_online`]`(false)` is network
+//!   loss: the machine runs on, its guests keep running, and a wake-on-LAN packet does nothing.
+//!   [`SimControl::power_off_node`] (and a node `shutdown`) switches it off: its guests stop,
+//!   and `POST /nodes/{other}/wakeonlan` for it boots it after `boot_delay`, starting its
+//!   `onboot` guests.
 //! - Metrics move only on ticks (background every `tick`, or [`SimControl::tick`]), so tests can
 //!   make them deterministic with `tick: Duration::ZERO`.
 //! - With `ssh` on (the default) every node runs an SSH server on its own address (127.0.1.x)
@@ -45,9 +50,66 @@
 //!   "endpointDown": {"index": 0, "down": true}, "guestStatus": {"vmid": 100, "running": true},
 //!   "tick": 3}`; answers the new state. Unknown fields are a 400.
 //! - `POST /_sim/tick` — one metric tick; answers the new state.
+//! - `PUT|POST /_sim/scenario` — the scenario controls below, as optional fields of one JSON
+//!   object (camelCase; unknown fields and malformed values are a 400 naming the field, before
+//!   anything applies; then they apply in this order, stopping at the first that cannot, with a
+//!   400 naming it): `{"clear": true}`, `{"advanceClock": {"seconds": 3600}}`,
+//!   `{"powerOff": {"node": "pve2"}}`, `{"crash": {"vmid": 101}}`,
+//!   `{"failStarts": {"vmid": 101, "count": 3}}` (`count` null: until cleared, 0: clear),
+//!   `{"diskFill": {"target": "rootfs"|"storage"|"guest", "node": "pve1", "storage": "local",
+//!   "vmid": 105, "fraction": 0.97}}` (each target takes only its own fields; `fraction` null
+//!   clears), `{"temperature": {"node": "pve1", "celsius": 96}}` (null clears),
+//!   `{"stopFlap": {"node": "pve1", "metric": "cpu"}}` (no metric: both),
+//!   `{"flap": {"node": "pve1", "metric": "cpu"|"mem", "low": 0.1, "high": 0.95,
+//!   "everyTicks": 3}}`, `{"guestText": {"vmid": 101, "name": …, "description": …, "tags":
+//!   […]}}`, `{"backup": {"vmid": 102, "mode": "stop"|"suspend"|"snapshot", "seconds": 30,
+//!   "fail": false}}` (mode defaults to `snapshot`), `{"taskLog": {"upid": …, "lines": […]}}`.
+//!   Answers the new state, whose `scenario` lists the clock offset, pins, flaps, failing
+//!   starts and running backups ([`ScenarioState`]).
+//!
+//! # Scenario controls (what the autonomous monitor handles)
+//! Each changes the model only; clients see the effects through the PVE wire format and SSH.
+//! - [`SimControl::crash_guest`] — a running guest stops with no task (QEMU died, OOM). No HA
+//!   manager restarts it. Refuses templates and guests that are not running.
+//! - [`SimControl::power_off_node`] — see above; the counterpart of network loss.
+//! - [`SimControl::fill_disk`] / [`SimControl::clear_disk_fill`] — pin the used share of a
+//!   [`DiskTarget`]: a node's root filesystem (node `disk`/`maxdisk`, `rootfs` in node status,
+//!   `df`, and the `local` storage on it), a storage (`/cluster/resources` and
+//!   `/nodes/{node}/storage`; `nfs-backup` is shared by all nodes) or a container's disk. Ticks
+//!   do not move a pinned value; clearing puts the value from before the pin back.
+//! - [`SimControl::pin_temperature`] / [`SimControl::clear_temperature`] — the CPU package
+//!   reading (k10temp `Tctl`, coretemp `Package id N` and `x86_pkg_temp`) is the pinned value,
+//!   cores sit just below it, in the temperature script, `sensors` and the sysfs files.
+//! - [`SimControl::start_backup`] / [`SimControl::start_failing_backup`] — a `vzdump` task
+//!   (UPID type `vzdump`, id = vmid, owned by the token like other tasks) running for the given
+//!   time, listed as running, with a vzdump-like log; the guest has `lock: backup` meanwhile (in
+//!   `/cluster/resources`, status and config, and the domain snapshot). [`BackupMode::Stop`]
+//!   shuts the guest down at the start and starts it at the end, without separate tasks. The
+//!   node's CPU and IO rise a little on ticks. The task ends `OK` (and an archive appears in
+//!   `nfs-backup`'s content) or `job errors`; stopping the task ends it `interrupted by signal`,
+//!   unlocking (and restarting) the guest.
+//! - [`SimControl::flap_node_metric`] / [`SimControl::stop_flap`] — a node's CPU or memory
+//!   (fractions) is `high` for N ticks, then `low` for N ticks, and so on.
+//! - [`SimControl::fail_starts`] — the next N starts (or all until cleared) of a guest fail in
+//!   their task (`qmstart`, `vzstart`, `hastart`) with `start failed: QEMU exited with code 1`
+//!   (containers: `startup for container '<vmid>' failed`); the guest stays stopped. An `onboot`
+//!   start at node boot fails the same way.
+//! - [`SimControl::advance_clock`] / [`SimControl::clock_offset`] — every Unix time the
+//!   simulator reports (task `starttime`/`endtime` and the UPID's start field, `ctime`, rrd
+//!   times, `last_update`, times over SSH, the snapshot's `updatedAt`) is the wall clock plus
+//!   the offset (applied in one place, `Cluster::unix_now`); uptimes of running nodes and guests
+//!   grow with it, so boot times stay put. Internals on `Instant` (task completion, ticks,
+//!   staleness) stay real-time.
+//! - [`SimControl::set_guest_text`] / [`SimControl::append_task_log`] — names, descriptions,
+//!   tags and task-log lines for prompt-injection tests (not held to PVE's name rules).
+//! - [`SimControl::clear_scenario`] — drops every pin, flap and failing start; running backups
+//!   run to their end and the clock offset stays.
 //!
 //! # Layout
 //! - `config` — [`SimConfig`], [`SimError`]
+//! - `scenario` — pins, flaps, failing starts (state and how ticks honour it);
+//!   `scenario_state` — its JSON view; `backup` — `vzdump` tasks; `control_scenario` — the
+//!   scenario controls; `scenario_http` — `/_sim/scenario`
 //! - `catalog` — demo guests, hardware, version strings
 //! - `model` — cluster state; `generate` — building it from a seed; `tick` — metric movement;
 //!   `tasks` — UPIDs
@@ -60,9 +122,11 @@
 
 mod api;
 mod api_guest;
+mod backup;
 mod catalog;
 mod config;
 mod control;
+mod control_scenario;
 mod generate;
 mod http;
 pub mod llm;
@@ -71,6 +135,9 @@ mod model;
 mod render;
 mod render_content;
 mod render_guest;
+mod scenario;
+mod scenario_http;
+mod scenario_state;
 mod server;
 mod snapshot;
 mod ssh;
@@ -92,6 +159,10 @@ pub use config::{SimConfig, SimError};
 pub use control::{EndpointInfo, SimControl};
 pub use llm::{DemoResponder, Responder, Script, ScriptedLlm, ScriptedLlmHandle, ToolCall, Turn};
 pub use local_llm::{LOCAL_CONTEXT_WINDOW, LOCAL_MODEL_ALIAS, LocalLlmServer};
+pub use scenario::{BackupMode, DiskTarget, FlapMetric, GuestText};
+pub use scenario_state::{
+    BackupState, DiskFillState, FailStartsState, FlapState, ScenarioState, TemperatureState,
+};
 pub use tls::sha256_fingerprint;
 
 use crate::control::Faults;

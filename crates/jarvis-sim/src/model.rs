@@ -46,6 +46,9 @@ pub(crate) struct Node {
     pub online: bool,
     /// When the node stopped answering; its last status data expires after the stale window.
     pub offline_since: Option<Instant>,
+    /// Switched off (a shutdown, or `power_off_node`): only a boot brings it back, and a
+    /// wake-on-LAN packet starts one. A node that only lost its network is not powered off.
+    pub powered_off: bool,
     /// A boot in progress (wake-on-LAN or reboot): the node comes online at this instant.
     pub boot_at: Option<Instant>,
     /// A requested shutdown/reboot that takes effect at this instant.
@@ -239,6 +242,10 @@ pub(crate) struct Cluster {
     pub config_version: u32,
     /// Bumped whenever a node goes online or offline, so per-node endpoints can follow.
     pub epoch: u64,
+    /// Seconds added to every reported wall time (see [`Cluster::unix_now`]).
+    pub clock_offset: i64,
+    /// Pins, flaps, failing starts and running backups (see `scenario.rs`).
+    pub scenario: crate::scenario::Scenario,
 }
 
 /// Node `i`'s cluster address: 127.0.1.1, 127.0.1.2, … then 127.0.2.1, …
@@ -248,15 +255,19 @@ pub(crate) fn node_ip(i: usize) -> Ipv4Addr {
     Ipv4Addr::new(127, 0, hi, lo)
 }
 
-/// Current Unix time in seconds.
-pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 impl Cluster {
+    /// The Unix time (seconds) the simulator reports: the wall clock plus the test clock offset
+    /// ([`crate::SimControl::advance_clock`]). The single place the offset is applied: every
+    /// reported time (task times and UPIDs, `ctime`, rrd timestamps, `last_update`, boot times,
+    /// times shown over SSH) comes from here, while internal timing runs on `Instant`.
+    pub fn unix_now(&self) -> i64 {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        wall + self.clock_offset
+    }
+
     /// Hands out the next process id on `node`. Not drawn from the tick RNG, so starting guests
     /// never changes how metrics move.
     pub fn next_pid(&mut self, node: usize) -> u32 {
@@ -319,9 +330,11 @@ impl Cluster {
         n.boot_at = None;
     }
 
-    /// Completes a boot: uptime restarts and guests marked `onboot` start.
+    /// Completes a boot: uptime restarts and guests marked `onboot` start (except those whose
+    /// starts are set to fail, which stay stopped, as their start at boot would fail too).
     pub fn finish_boot(&mut self, i: usize) {
         self.set_node_online(i);
+        self.nodes[i].powered_off = false;
         self.nodes[i].uptime_ms = 0;
         self.nodes[i].load = [0.0; 3];
         self.nodes[i].stopped_units.clear();
@@ -329,7 +342,9 @@ impl Cluster {
             if self.guests[gi].node != i {
                 continue;
             }
-            if self.guests[gi].onboot && !self.guests[gi].template {
+            let vmid = self.guests[gi].vmid;
+            if self.guests[gi].onboot && !self.guests[gi].template && !self.take_start_failure(vmid)
+            {
                 let pid = self.next_pid(i);
                 self.guests[gi].boot(pid);
             } else {
@@ -338,11 +353,13 @@ impl Cluster {
         }
     }
 
-    /// Powers a node off cleanly: guests shut down first.
+    /// Powers a node off: its guests stop (without tasks) and it leaves the cluster until a
+    /// boot (wake-on-LAN, or the second half of a reboot).
     pub fn power_off(&mut self, i: usize, now: Instant) {
         for g in self.guests.iter_mut().filter(|g| g.node == i) {
             g.halt();
         }
         self.set_node_offline(i, now);
+        self.nodes[i].powered_off = true;
     }
 }

@@ -422,7 +422,7 @@ impl Cluster {
     /// (only `time`, as real RRD answers often end).
     pub fn node_rrd(&self, i: usize, step: u64) -> Value {
         let n = &self.nodes[i];
-        let end = crate::model::unix_now() as u64 / step * step;
+        let end = self.unix_now() as u64 / step * step;
         let key = 0x5eed_0000 + i as u64;
         let points = (0..70u64)
             .map(|k| {

@@ -1,11 +1,12 @@
 //! `GET /nodes/{node}/storage/{storage}/content`: what lies on a storage — nightly backups on
 //! the shared backup store, guest disks on `local-lvm`, ISO images and templates on `local`.
-//! Deterministic: the same cluster always lists the same volumes (dated relative to today).
+//! Deterministic: the same cluster always lists the same volumes (dated relative to today),
+//! plus the archives of backups run through `SimControl::start_backup`.
 
 use jarvis_domain::GuestType;
 use serde_json::{Value, json};
 
-use crate::model::{Cluster, StorageId, unix_now};
+use crate::model::{Cluster, StorageId};
 
 /// Nightly backups kept per guest.
 const BACKUPS_KEPT: i64 = 3;
@@ -20,7 +21,7 @@ impl Cluster {
     ) -> Value {
         let mut out = Vec::new();
         let day = 86_400i64;
-        let midnight = unix_now() / day * day;
+        let midnight = self.unix_now() / day * day;
         match sid {
             StorageId::NfsBackup => {
                 for g in self.guests.iter().filter(|g| !g.template) {
@@ -45,6 +46,23 @@ impl Cluster {
                             "protected": u8::from(back == BACKUPS_KEPT),
                         }));
                     }
+                }
+                // Archives of backups run through `SimControl::start_backup`.
+                for v in &self.scenario.volumes {
+                    let subtype = v.kind.as_str();
+                    let name = crate::backup::archive_name(v.kind, v.vmid, v.ctime);
+                    let format = name.split_once('.').map_or("", |(_, ext)| ext).to_string();
+                    out.push(json!({
+                        "volid": format!("nfs-backup:backup/{name}"),
+                        "content": "backup",
+                        "format": format,
+                        "size": v.size,
+                        "ctime": v.ctime,
+                        "vmid": v.vmid,
+                        "subtype": subtype,
+                        "notes": v.name,
+                        "protected": 0,
+                    }));
                 }
                 out.push(json!({"volid": "nfs-backup:iso/debian-13.2.0-amd64-netinst.iso",
                     "content": "iso", "format": "iso", "size": 790_626_304u64, "ctime": midnight - 40 * day}));

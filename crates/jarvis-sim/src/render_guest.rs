@@ -134,7 +134,7 @@ impl Cluster {
             "mem_swapped_out": 0,
             "major_page_faults": 1200 + g.vmid as u64,
             "minor_page_faults": 3_000_000 + g.uptime_ms / 50,
-            "last_update": crate::model::unix_now(),
+            "last_update": self.unix_now(),
         });
         let mut blocks = serde_json::Map::new();
         blocks.insert(disk.into(), blockstat(g.diskread, g.diskwrite, true));
@@ -224,7 +224,7 @@ impl Cluster {
 
     /// `/nodes/{node}/{qemu|lxc}/{vmid}/rrddata`.
     pub fn guest_rrd(&self, g: &Guest, step: u64) -> Value {
-        let end = crate::model::unix_now() as u64 / step * step;
+        let end = self.unix_now() as u64 / step * step;
         let up_since = end.saturating_sub(g.uptime_ms / 1000);
         let points = (0..70u64)
             .map(|k| {

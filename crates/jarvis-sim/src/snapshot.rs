@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use jarvis_domain::{
     ClusterSnapshot, Freshness, GuestStatus, GuestType, Node, NodeStatus, Quorum, Storage, Vm,
 };
@@ -62,6 +62,7 @@ impl Cluster {
                         uptime: 0,
                         template: false,
                         tags,
+                        lock: g.lock.clone(),
                     };
                 }
                 Vm {
@@ -83,6 +84,7 @@ impl Cluster {
                     uptime: g.uptime_ms / 1000,
                     template: g.template,
                     tags,
+                    lock: g.lock.clone(),
                 }
             })
             .collect();
@@ -103,7 +105,8 @@ impl Cluster {
                 });
             }
         }
-        let at = Utc::now();
+        // On the reported clock, so a test's virtual clock agrees with it.
+        let at = DateTime::from_timestamp(self.unix_now(), 0).unwrap_or_else(Utc::now);
         let mut snap = ClusterSnapshot {
             nodes,
             vms,

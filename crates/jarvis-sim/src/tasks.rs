@@ -7,11 +7,11 @@
 //! Completion is lazy: `Cluster::settle` runs before every request and every tick.
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use jarvis_domain::GuestType;
 
-use crate::model::{Cluster, PowerOp, RunState, unix_now};
+use crate::model::{Cluster, PowerOp, RunState};
 
 /// Cap on remembered tasks; the oldest finished ones are forgotten first.
 const MAX_TASKS: usize = 4000;
@@ -28,6 +28,8 @@ pub(crate) enum Action {
     Resume,
     HaStart,
     HaStop,
+    /// The end of a `vzdump` run over the guest (see `backup.rs`).
+    Backup,
 }
 
 /// One task.
@@ -48,6 +50,9 @@ pub(crate) struct Task {
     pub ends_at: Option<Instant>,
     /// Whole seconds the task runs (for `endtime`).
     pub run_secs: i64,
+    /// The clock offset when the task started: if the test clock moves on while it runs, the
+    /// reported `endtime` moves with it, so it is never before the start on the shifted clock.
+    pub start_offset: i64,
     pub effect: Option<(Action, u32)>,
     pub endtime: Option<i64>,
     pub exitstatus: Option<String>,
@@ -113,6 +118,16 @@ impl Tasks {
     }
 }
 
+/// The exit status of a start that is set to fail (`SimControl::fail_starts`), in PVE's words:
+/// QEMU dying at start for a VM, the failed startup unit for a container.
+fn start_failure(ct: bool, vmid: u32) -> String {
+    if ct {
+        format!("startup for container '{vmid}' failed")
+    } else {
+        "start failed: QEMU exited with code 1".into()
+    }
+}
+
 /// Formats a UPID the way PVE does: hex pid, pstart and start time, 8 digits each.
 pub(crate) fn format_upid(
     node: &str,
@@ -147,7 +162,8 @@ pub(crate) fn is_upid(s: &str) -> bool {
 }
 
 impl Cluster {
-    /// Starts a task on `node` and returns its UPID. `effect` lands when it finishes.
+    /// Starts a task on `node` that runs `task_duration` and returns its UPID. `effect` lands
+    /// when it finishes.
     pub fn spawn_task(
         &mut self,
         node: usize,
@@ -157,9 +173,24 @@ impl Cluster {
         first_lines: Vec<String>,
         now: Instant,
     ) -> String {
-        let user = self.token_id.clone();
-        let starttime = unix_now();
         let duration = self.task_duration;
+        self.spawn_task_for(node, kind, id, effect, first_lines, now, duration)
+    }
+
+    /// [`Cluster::spawn_task`] for a task that runs `duration`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn spawn_task_for(
+        &mut self,
+        node: usize,
+        kind: &str,
+        id: &str,
+        effect: Option<(Action, u32)>,
+        first_lines: Vec<String>,
+        now: Instant,
+        duration: Duration,
+    ) -> String {
+        let user = self.token_id.clone();
+        let starttime = self.unix_now();
         let mut pid = self.next_pid(node);
         let pstart = self.nodes[node].uptime_ms / 10;
         let name = self.nodes[node].name.clone();
@@ -179,6 +210,7 @@ impl Cluster {
             user,
             ends_at: Some(now + duration),
             run_secs: duration.as_secs_f64().ceil() as i64,
+            start_offset: self.clock_offset,
             effect,
             endtime: None,
             exitstatus: None,
@@ -227,12 +259,14 @@ impl Cluster {
         let effect = self.tasks.list[i].effect.take();
         let node = self.tasks.list[i].node;
         let result = match effect {
+            Some((Action::Backup, vmid)) => self.end_backup(i, vmid, false),
             Some((action, vmid)) => self.apply(action, vmid, node),
             None => Ok(()),
         };
+        let offset = self.clock_offset;
         let t = &mut self.tasks.list[i];
         t.ends_at = None;
-        t.endtime = Some(t.starttime + t.run_secs.max(1));
+        t.endtime = Some(t.starttime + t.run_secs.max(1) + (offset - t.start_offset));
         match result {
             Ok(()) => {
                 t.log.push("TASK OK".into());
@@ -243,6 +277,27 @@ impl Cluster {
                 t.exitstatus = Some(e);
             }
         }
+    }
+
+    /// Stops running task `i` (`DELETE /nodes/{node}/tasks/{upid}`): its effect never lands,
+    /// except that an aborted backup still unlocks (and restarts) its guest, as vzdump does
+    /// when it is killed. A finished task stays as it is.
+    pub fn abort_task(&mut self, i: usize) {
+        if !self.tasks.list[i].running() {
+            return;
+        }
+        if let Some((Action::Backup, vmid)) = self.tasks.list[i].effect.take() {
+            // The result is always "interrupted by signal"; its log lines are what matter.
+            let _ = self.end_backup(i, vmid, true);
+        }
+        let now = self.unix_now();
+        let t = &mut self.tasks.list[i];
+        t.ends_at = None;
+        t.endtime = Some(now.max(t.starttime + 1));
+        t.exitstatus = Some("interrupted by signal".into());
+        t.log.push("TASK ERROR: interrupted by signal".into());
+        let list = &self.tasks.list;
+        self.tasks.running.retain(|&i| list[i].running());
     }
 
     /// The effect of a finished power task, with the checks PVE's worker makes.
@@ -269,11 +324,17 @@ impl Cluster {
                 if g.is_up() {
                     return Err(format!("{what} {vmid} already running"));
                 }
+                if self.take_start_failure(vmid) {
+                    return Err(start_failure(ct, vmid));
+                }
                 let pid = self.next_pid(node);
                 self.guests[gi].boot(pid);
             }
             Action::HaStart => {
                 if !g.is_up() && !g.template {
+                    if self.take_start_failure(vmid) {
+                        return Err(start_failure(ct, vmid));
+                    }
                     let pid = self.next_pid(node);
                     self.guests[gi].boot(pid);
                 }
@@ -308,6 +369,8 @@ impl Cluster {
                     self.guests[gi].run = RunState::Running;
                 }
             }
+            // Finished in `finish_task`, which knows the task.
+            Action::Backup => {}
         }
         Ok(())
     }
@@ -406,6 +469,7 @@ impl Cluster {
             user: user.into(),
             ends_at: None,
             run_secs: secs,
+            start_offset: 0,
             effect: None,
             endtime: Some(start + secs),
             exitstatus: Some(status.into()),

@@ -11,6 +11,10 @@ use crate::model::{Cluster, Guest, Node, RunState};
 
 const MIB: u64 = 1024 * 1024;
 
+/// What one running backup adds to its node: zstd compression threads and archive IO (B/s).
+const BACKUP_CPU_THREADS: f64 = 1.5;
+const BACKUP_IO: f64 = 20_000_000.0;
+
 /// Per-node sums over its running guests, gathered in one pass.
 #[derive(Default, Clone, Copy)]
 struct NodeSums {
@@ -27,17 +31,24 @@ fn jitter(rng: &mut StdRng, amp: f64) -> f64 {
 }
 
 impl Cluster {
-    /// Advances metrics by one tick of simulated time.
+    /// Advances metrics by one tick of simulated time; scenario pins then win over movement.
     pub fn tick(&mut self) {
         self.ticks += 1;
         let dt = self.tick_ms;
         self.step_metrics(dt);
+        self.enforce_pins();
     }
 
     /// Moves every metric by `dt_ms` of simulated time (0 only smooths, used for warm-up).
     pub(crate) fn step_metrics(&mut self, dt_ms: u64) {
         let secs = dt_ms as f64 / 1000.0;
         let mut sums = vec![NodeSums::default(); self.nodes.len()];
+        // A running backup compresses and writes: its node gets busier (realistic, and what
+        // lets the monitor show backup-caused alerts being suppressed).
+        for (s, n) in sums.iter_mut().zip(self.backups_per_node()) {
+            s.cpu_threads += BACKUP_CPU_THREADS * f64::from(n);
+            s.disk_io += BACKUP_IO * f64::from(n);
+        }
         let Cluster { guests, nodes, rng, .. } = self;
         for g in guests.iter_mut() {
             let node_online = nodes[g.node].online;

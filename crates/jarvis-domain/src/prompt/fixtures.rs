@@ -50,6 +50,7 @@ pub(crate) fn guest(vmid: u32, name: &str, kind: GuestType, node: &str, status: 
         uptime: if running { 86_400 } else { 0 },
         template: false,
         tags: Vec::new(),
+        lock: None,
     }
 }
 

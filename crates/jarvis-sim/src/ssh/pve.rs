@@ -8,7 +8,7 @@ use super::commands::{Ctx, Output};
 use super::system::{fmt_time, mem_split};
 use super::units;
 use crate::catalog::{KERNEL_RELEASE, PVE_REPOID, PVE_VERSION, QEMU_VERSION};
-use crate::model::{Cluster, Guest, RunState, unix_now};
+use crate::model::{Cluster, Guest, RunState};
 
 const MIB: u64 = 1024 * 1024;
 const GIB: u64 = 1024 * MIB;
@@ -134,7 +134,7 @@ fn pvecm_status(cl: &Cluster, node: usize) -> Output {
          Membership information\n----------------------\n    Nodeid      Votes Name\n",
         cl.name,
         cl.config_version,
-        fmt_time(unix_now(), "%a %b %e %T %Y"),
+        fmt_time(cl.unix_now(), "%a %b %e %T %Y"),
         me.nodeid,
         0x20 + cl.epoch,
         if quorate { "Yes" } else { "No" },
@@ -264,7 +264,7 @@ fn ps(cl: &Cluster, ctx: &Ctx) -> String {
     let node = ctx.node;
     let n = &cl.nodes[node];
     let m = mem_split(n);
-    let start = fmt_time(super::system::boot_time(n), "%b%d");
+    let start = fmt_time(super::system::boot_time(cl, node), "%b%d");
     let mut out = String::from(
         "USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\n",
     );

@@ -7,7 +7,8 @@
 //! The same readings back Jarvis' temperature script (`zone:<type> <m°C>` and
 //! `hwmon:<chip>/<label> <m°C>` lines), `sensors`, and `cat` of the `/sys/class/thermal` and
 //! `/sys/class/hwmon` files. Resolutions are the drivers' own: coretemp whole degrees, k10temp
-//! 1/8 °C (Tctl) and 1/4 °C (Tccd), acpitz 0.1 °C, NVMe whole kelvins.
+//! 1/8 °C (Tctl) and 1/4 °C (Tccd), acpitz 0.1 °C, NVMe whole kelvins. A pinned temperature
+//! (a scenario) replaces the package reading, and the cores follow it without wobble.
 
 use super::mix;
 use crate::catalog::CPUS;
@@ -46,7 +47,11 @@ fn readings(cl: &Cluster, node: usize) -> Readings {
         (mix(tick.wrapping_mul(1_000_003) ^ (node as u64) << 20 ^ k) % 1000) as f64 / 1000.0 * 1.2
             - 0.6
     };
-    let pkg = idle + offset + gain * n.cpu + wobble(0);
+    // A pinned temperature (`SimControl::pin_temperature`) is the package reading exactly, and
+    // the cores sit steadily just below it.
+    let pinned = cl.scenario.temperatures.get(&node).copied();
+    let cpu_wobble = |k: u64| if pinned.is_some() { 0.0 } else { wobble(k) };
+    let pkg = pinned.unwrap_or_else(|| idle + offset + gain * n.cpu + wobble(0));
     let acpi = quantize(27.8 + 3.0 * n.cpu + wobble(1) * 0.2, 100);
     let mut zones = vec![("acpitz", acpi)];
     let mut chips = Vec::new();
@@ -54,7 +59,7 @@ fn readings(cl: &Cluster, node: usize) -> Readings {
         let ccds = if spec.model.contains("EPYC") { 4 } else { 2 };
         let mut sensors = vec![("Tctl".to_string(), quantize(pkg, 125))];
         for c in 0..ccds {
-            let t = pkg - 2.5 - c as f64 * 0.75 + wobble(10 + c) * 0.5;
+            let t = pkg - 2.5 - c as f64 * 0.75 + cpu_wobble(10 + c) * 0.5;
             sensors.push((format!("Tccd{}", c + 1), quantize(t, 250)));
         }
         chips.push(Chip {
@@ -70,7 +75,7 @@ fn readings(cl: &Cluster, node: usize) -> Readings {
             let mut sensors = vec![(format!("Package id {s}"), quantize(p, 1000))];
             for c in 0..spec.cores as u64 {
                 let spread = (mix(node as u64 * 97 + s * 31 + c) % 40) as f64 / 10.0;
-                let t = p - 0.5 - spread + wobble(100 + s * 64 + c) * 0.5;
+                let t = p - 0.5 - spread + cpu_wobble(100 + s * 64 + c) * 0.5;
                 sensors.push((format!("Core {c}"), quantize(t, 1000)));
             }
             chips.push(Chip {

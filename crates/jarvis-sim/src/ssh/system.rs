@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use super::commands::{Ctx, Output};
 use super::{pve, sensors, units};
 use crate::catalog::{CPU_FLAGS, CPUS, KERNEL_BUILD, KERNEL_RELEASE};
-use crate::model::{Cluster, Node, unix_now};
+use crate::model::{Cluster, Node};
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
@@ -24,6 +24,7 @@ BUG_REPORT_URL=\"https://bugs.debian.org/\"\n";
 
 /// A command from this module or `pve.rs`; None when the name is unknown.
 pub(crate) fn command(cl: &mut Cluster, ctx: &Ctx, name: &str, args: &[&str]) -> Option<Output> {
+    let now = cl.unix_now();
     let n = &cl.nodes[ctx.node];
     Some(match name {
         "hostname" => match args.first() {
@@ -32,15 +33,15 @@ pub(crate) fn command(cl: &mut Cluster, ctx: &Ctx, name: &str, args: &[&str]) ->
             Some(&"-f") => Output::ok(format!("{}.lan\n", n.name)),
             _ => Output::ok(format!("{}\n", n.name)),
         },
-        "uptime" => Output::ok(uptime(n, args)),
-        "date" => Output::ok(date(args)),
+        "uptime" => Output::ok(uptime(n, now, args)),
+        "date" => Output::ok(date(now, args)),
         "uname" => Output::ok(uname(n, args)),
         "free" => Output::ok(free(n, args)),
         "df" => df(cl, ctx.node, args),
         "nproc" => Output::ok(format!("{}\n", n.maxcpu)),
         "lscpu" => Output::ok(lscpu(n)),
         "who" | "w" | "users" => {
-            Output::ok(format!("{}     pts/0        {}\n", ctx.user, now_fmt("%F %R")))
+            Output::ok(format!("{}     pts/0        {}\n", ctx.user, fmt_time(now, "%F %R")))
         }
         _ => return pve::command(cl, ctx, name, args),
     })
@@ -59,20 +60,20 @@ pub(crate) fn fmt_time(ts: i64, fmt: &str) -> String {
     s
 }
 
-fn now_fmt(fmt: &str) -> String {
-    fmt_time(unix_now(), fmt)
+/// Unix time node `node` booted, on the simulator's reported clock.
+pub(crate) fn boot_time(cl: &Cluster, node: usize) -> i64 {
+    node_boot_time(&cl.nodes[node], cl.unix_now())
 }
 
-/// Unix time the node booted.
-pub(crate) fn boot_time(n: &Node) -> i64 {
-    unix_now() - (n.uptime_ms / 1000) as i64
+fn node_boot_time(n: &Node, now: i64) -> i64 {
+    now - (n.uptime_ms / 1000) as i64
 }
 
 fn plural(n: u64, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
-fn uptime(n: &Node, args: &[&str]) -> String {
+fn uptime(n: &Node, now: i64, args: &[&str]) -> String {
     let secs = n.uptime_ms / 1000;
     let (days, hours, mins) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
     match args.first() {
@@ -90,7 +91,7 @@ fn uptime(n: &Node, args: &[&str]) -> String {
                 format!("up {}\n", parts.join(", "))
             }
         }
-        Some(&"-s" | &"--since") => format!("{}\n", fmt_time(boot_time(n), "%F %T")),
+        Some(&"-s" | &"--since") => format!("{}\n", fmt_time(node_boot_time(n, now), "%F %T")),
         _ => {
             // procps: "%d days, " then "%2d:%02d" or "%d min".
             let days = if days > 0 { format!("{}, ", plural(days, "day")) } else { String::new() };
@@ -99,7 +100,7 @@ fn uptime(n: &Node, args: &[&str]) -> String {
             let up = format!("{days}{time}");
             format!(
                 " {} up {up},  1 user,  load average: {:.2}, {:.2}, {:.2}\n",
-                now_fmt("%T"),
+                fmt_time(now, "%T"),
                 n.load[0],
                 n.load[1],
                 n.load[2]
@@ -108,16 +109,16 @@ fn uptime(n: &Node, args: &[&str]) -> String {
     }
 }
 
-fn date(args: &[&str]) -> String {
+fn date(now: i64, args: &[&str]) -> String {
     match args.iter().find_map(|a| a.strip_prefix('+')) {
-        Some(fmt) => format!("{}\n", now_fmt(fmt)),
+        Some(fmt) => format!("{}\n", fmt_time(now, fmt)),
         None if args.contains(&"-I") || args.contains(&"--iso-8601") => {
-            format!("{}\n", now_fmt("%F"))
+            format!("{}\n", fmt_time(now, "%F"))
         }
         None if args.iter().any(|a| a.starts_with("-Is")) => {
-            format!("{}\n", now_fmt("%FT%T+00:00"))
+            format!("{}\n", fmt_time(now, "%FT%T+00:00"))
         }
-        None => format!("{}\n", now_fmt("%a %b %e %T UTC %Y")),
+        None => format!("{}\n", fmt_time(now, "%a %b %e %T UTC %Y")),
     }
 }
 

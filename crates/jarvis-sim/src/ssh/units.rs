@@ -14,7 +14,7 @@ use std::time::Duration;
 use super::commands::{Ctx, Output};
 use super::mix;
 use super::system::{boot_time, fmt_time};
-use crate::model::{Cluster, UnitAction, unix_now};
+use crate::model::{Cluster, UnitAction};
 
 /// One systemd service.
 struct Unit {
@@ -196,7 +196,7 @@ pub(crate) fn processes(cl: &Cluster, node: usize) -> Vec<(u32, &'static str)> {
 
 /// Unix time the unit last started or stopped.
 fn since(cl: &Cluster, node: usize, i: usize) -> i64 {
-    let booted = boot_time(&cl.nodes[node]) + 4 + i as i64;
+    let booted = boot_time(cl, node) + 4 + i as i64;
     restarts(cl, node, UNITS[i].name).1.map_or(booted, |t| t.max(booted))
 }
 
@@ -305,9 +305,9 @@ fn control(cl: &mut Cluster, ctx: &Ctx, verb: &str, names: &[&str]) -> Output {
             continue;
         }
         let unit = UNITS[i].name.to_string();
+        let now = cl.unix_now();
         let n = &mut cl.nodes[node];
         let stopped = n.stopped_units.contains(&unit);
-        let now = unix_now();
         let action = match verb {
             "stop" if !stopped => Some((UnitAction::Stop, 150)),
             "start" if stopped => Some((UnitAction::Start, 200)),
@@ -345,7 +345,7 @@ fn status(cl: &Cluster, node: usize, name: &str) -> Output {
     let u = &UNITS[i];
     let active = is_active(cl, node, i);
     let t = since(cl, node, i);
-    let when = format!("{}; {}", fmt_time(t, "%a %F %T UTC"), ago(unix_now() - t));
+    let when = format!("{}; {}", fmt_time(t, "%a %F %T UTC"), ago(cl.unix_now() - t));
     let mut out = format!(
         "● {0}.service - {1}\n     Loaded: loaded ({2}/{0}.service; enabled; preset: enabled)\n",
         u.name, u.description, u.dir
@@ -368,7 +368,7 @@ fn status(cl: &Cluster, node: usize, name: &str) -> Output {
     out.push_str(&format!(
         "     Active: active (running) since {when}\n   Main PID: {pid} ({proc_name})\n      Tasks: {} (limit: 154476)\n     Memory: {mem:.1}M\n        CPU: {}\n     CGroup: /system.slice/{}.service\n             └─{pid} {}\n\n",
         1 + i % 5,
-        cpu_time((unix_now() - t).max(1) as u64 * 10 + u64::from(pid % 1000)),
+        cpu_time((cl.unix_now() - t).max(1) as u64 * 10 + u64::from(pid % 1000)),
         u.name,
         u.cmd
     ));
@@ -409,7 +409,7 @@ type Entry = (i64, String, String);
 
 /// The last `n` entries of unit `which` (None: all units), oldest first.
 fn entries(cl: &Cluster, node: usize, which: Option<usize>, n: usize) -> Vec<Entry> {
-    let now = unix_now();
+    let now = cl.unix_now();
     let mut list = Vec::new();
     let units: Vec<usize> = match which {
         Some(i) => vec![i],

@@ -254,24 +254,6 @@ async fn errors_look_like_pve() {
 }
 
 #[tokio::test]
-async fn wake_on_lan_brings_an_offline_node_back() {
-    let sim = start(SimConfig { boot_delay: Duration::from_millis(200), ..test_config() }).await;
-    sim.control().set_node_online("pve3", false).unwrap();
-    let (status, body) = post(&sim, "/nodes/pve3/wakeonlan", &[]).await;
-    assert_eq!(status, 200, "{body}");
-    let mac = body["data"].as_str().unwrap();
-    assert_eq!(mac.len(), 17, "a MAC address: {mac}");
-    let (status, body) = post(&sim, "/nodes/pve1/wakeonlan", &[]).await;
-    assert_eq!(status, 500, "the answering node cannot wake itself: {body}");
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let snap = sim.control().snapshot();
-    let pve3 = snap.node("pve3").unwrap();
-    assert_eq!(pve3.status, NodeStatus::Online);
-    assert!(pve3.uptime < 10, "a fresh boot");
-    sim.shutdown().await;
-}
-
-#[tokio::test]
 async fn direct_guest_control_and_locks() {
     let sim = start(test_config()).await;
     let ctl = sim.control();

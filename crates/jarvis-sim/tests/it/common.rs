@@ -80,15 +80,21 @@ pub async fn wait_task(sim: &SimHandle, node: &str, upid: &str) -> Value {
     }
 }
 
-/// Directory of the shared fixtures, or a clear failure.
+/// Directory of the shared fixtures (`shared/fixtures` in the nearest ancestor of the crate
+/// that has it, so git worktrees nested deeper find it too), or a clear failure.
 pub fn fixtures_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
-    assert!(
-        dir.join("pve/go-proxmox").is_dir(),
-        "PVE fixtures not found at {} (expected the shared/ checkout next to the repo)",
-        dir.display()
-    );
-    dir
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let found = manifest
+        .ancestors()
+        .map(|d| d.join("shared").join("fixtures"))
+        .find(|d| d.join("pve/go-proxmox").is_dir());
+    found.unwrap_or_else(|| {
+        panic!(
+            "PVE fixtures not found: no shared/fixtures/pve/go-proxmox in any ancestor of {} \
+             (expected the shared/ checkout next to the repo)",
+            manifest.display()
+        )
+    })
 }
 
 /// `data` of a recorded go-proxmox response.

@@ -61,4 +61,9 @@ template: boolean,
 /**
  * PVE tags, split.
  */
-tags: Array<string>, };
+tags: Array<string>, 
+/**
+ * Config lock PVE reports while an operation owns the guest (`backup`, `migrate`,
+ * `snapshot`, …); power actions fail while it is set. Absent when unlocked.
+ */
+lock?: string, };
