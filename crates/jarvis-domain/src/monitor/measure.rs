@@ -33,7 +33,7 @@ impl Backups {
                 b.guests.insert(vmid, format!("backup running ({})", t.upid));
             }
         }
-        for vm in snap.vms.iter().filter(|v| locked_for_backup(v)) {
+        for vm in snap.vms.iter().filter(|v| v.lock.as_deref() == Some("backup")) {
             b.guests.entry(vm.vmid).or_insert_with(|| "backup running (guest locked)".into());
         }
         b
@@ -262,9 +262,73 @@ impl BackupTracker {
     }
 }
 
-/// PVE locks a guest (`lock: backup`) while vzdump works on it.
-fn locked_for_backup(_vm: &crate::cluster::Vm) -> bool {
-    // The guest `lock` field arrives with the simulator's backup scenario (it is being added to
-    // `cluster::Vm`); until then only the task list tells.
-    false
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(kind: &str, node: &str, id: &str, running: bool) -> TaskInfo {
+        let t = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        TaskInfo {
+            upid: format!("UPID:{node}:1:2:3:{kind}:{id}:root@pam:"),
+            node: node.into(),
+            kind: kind.into(),
+            id: id.into(),
+            user: "root@pam".into(),
+            start: t,
+            end: (!running).then_some(t),
+            status: (!running).then(|| "OK".to_string()),
+        }
+    }
+
+    #[test]
+    fn backups_come_from_running_vzdump_tasks_and_guest_locks() {
+        let mut snap = ClusterSnapshot::empty();
+        snap.vms = vec![crate::cluster::Vm {
+            vmid: 105,
+            name: "db".into(),
+            kind: GuestType::Lxc,
+            node: "pve2".into(),
+            status: GuestStatus::Running,
+            cpu: 0.0,
+            maxcpu: 1,
+            mem: 0,
+            maxmem: 1,
+            disk: 0,
+            maxdisk: 1,
+            uptime: 0,
+            template: false,
+            tags: vec![],
+            lock: Some("backup".into()),
+        }];
+        let tasks = [
+            task("vzdump", "pve1", "101", true),
+            // A job over several guests names none; the lock tells which one it is on.
+            task("vzdump", "pve2", "", true),
+            task("vzdump", "pve3", "103", false),
+            task("qmstart", "pve3", "104", true),
+        ];
+        let b = Backups::from_state(&tasks, &snap);
+        assert!(b.explains(None, Some(101)).unwrap().contains("vzdump:101"));
+        assert!(b.explains(None, Some(105)).unwrap().contains("locked"));
+        assert!(b.explains(Some("pve2"), None).unwrap().contains("on the node"));
+        assert_eq!(b.explains(Some("pve3"), Some(103)), None, "a finished backup explains nothing");
+        assert_eq!(b.explains(Some("pve3"), Some(104)), None);
+    }
+
+    #[test]
+    fn the_newest_backup_run_decides() {
+        let mut tr = BackupTracker::default();
+        let mut failed = task("vzdump", "pve1", "101", false);
+        failed.status = Some("ERROR: job failed with err -5".into());
+        let conds = tr.evaluate(std::slice::from_ref(&failed));
+        assert_eq!(conds.len(), 1);
+        assert_eq!(conds[0].key, "backup:guest/101");
+        // An older success does not clear it; a newer one does.
+        let mut older = task("vzdump", "pve1", "101", false);
+        older.end = Some(failed.end.unwrap() - chrono::Duration::hours(1));
+        assert_eq!(tr.evaluate(&[older]).len(), 1);
+        let mut newer = task("vzdump", "pve1", "101", false);
+        newer.end = Some(failed.end.unwrap() + chrono::Duration::hours(1));
+        assert!(tr.evaluate(&[newer]).is_empty());
+    }
 }

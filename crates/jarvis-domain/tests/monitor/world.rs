@@ -162,6 +162,7 @@ impl World {
             uptime: if running { 3600 } else { 0 },
             template: false,
             tags: vec![],
+            lock: None,
         });
         self.snap.normalise();
     }
