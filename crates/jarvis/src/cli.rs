@@ -141,6 +141,25 @@ pub struct CommonArgs {
     /// Offset in which cost days, weeks and months are counted (`UTC`, `+02:00`, `-05:30`).
     #[arg(long, env = "COST_TIMEZONE", default_value = "UTC", allow_hyphen_values = true)]
     pub cost_timezone: String,
+    /// Seconds between the monitor's critical checks: crashes, nodes, quorum (0 disables).
+    #[arg(long, env = "MONITOR_CRITICAL_INTERVAL", default_value_t = 12)]
+    pub monitor_critical_interval: u64,
+    /// Seconds between the monitor's metric checks: CPU, RAM, disk, temperature (0 disables).
+    #[arg(long, env = "MONITOR_IMPORTANT_INTERVAL", default_value_t = 32)]
+    pub monitor_important_interval: u64,
+    /// Seconds between the monitor's routine checks: storage, heartbeat, reminders (0 disables).
+    #[arg(long, env = "MONITOR_ROUTINE_INTERVAL", default_value_t = 300)]
+    pub monitor_routine_interval: u64,
+    /// Seconds between the monitor's background checks: failed backups, retention (0 disables).
+    #[arg(long, env = "MONITOR_BACKGROUND_INTERVAL", default_value_t = 1800)]
+    pub monitor_background_interval: u64,
+    /// Autonomy level on a fresh database (0 observe, 1 alert, 2 recommend, 3 act and report,
+    /// 4 act and report failures); a level set later in the dashboard is stored and wins.
+    #[arg(long, env = "AUTONOMY_LEVEL", default_value_t = config::DEFAULT_AUTONOMY_LEVEL)]
+    pub autonomy_level: u8,
+    /// Hours after which an open, unacknowledged incident is notified again (0 = never).
+    #[arg(long = "alert-repeat-interval", env = "ALERT_REPEAT_INTERVAL", default_value_t = config::DEFAULT_REPEAT_HOURS)]
+    pub alert_repeat_interval_hours: u32,
 }
 
 /// Settings of `serve` (and `mcp`, `doctor`).
@@ -216,6 +235,10 @@ pub struct DemoArgs {
     /// or GPU needed).
     #[arg(long)]
     pub scripted_llm: bool,
+    /// Seconds between incidents the demo makes on its own (a guest crashing behind Jarvis's
+    /// back), so the monitor has something to do; 0 turns them off.
+    #[arg(long, env = "JARVIS_DEMO_INCIDENTS", default_value_t = 180)]
+    pub demo_incidents: u64,
 }
 
 /// Settings of `healthcheck`.

@@ -17,6 +17,7 @@ use jarvis_ssh::{HostKeyPolicy, SshConfig};
 use crate::cli::{CommonArgs, DemoArgs, ServeArgs};
 
 mod llm;
+mod monitor;
 
 pub use llm::{
     ClaudeSettings, DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_CLAUDE_MAX_TOKENS, DEFAULT_CLAUDE_MODEL,
@@ -24,6 +25,7 @@ pub use llm::{
     DEFAULT_LOCAL_MODEL, DEFAULT_MAX_LOOP, DEFAULT_TOOL_TIMEOUT_SECS, LlmSettings, LocalSettings,
     parse_offset,
 };
+pub use monitor::{DEFAULT_AUTONOMY_LEVEL, DEFAULT_REPEAT_HOURS, MonitorConfig};
 
 /// A value that must never be printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -75,6 +77,8 @@ pub struct Config {
     pub mcp_allowed_hosts: Vec<String>,
     /// Chat: LLM providers, cost cap, prices, loop limits.
     pub llm: LlmSettings,
+    /// The monitor: tier intervals, initial autonomy level, reminders.
+    pub monitor: MonitorConfig,
 }
 
 /// Safety settings.
@@ -222,6 +226,7 @@ impl Config {
         let mut problems = Vec::new();
         let (jwt, password, safety) = check_common(&args.common, env, &mut problems);
         let llm = llm::llm_from_args(&args.common, env, &mut problems);
+        let monitor = monitor::monitor_from_args(&args.common, &mut problems);
         if jwt.is_none() {
             problems.push("JWT_SECRET is required (at least 32 random characters)".into());
         }
@@ -251,6 +256,7 @@ impl Config {
         config.safety = safety;
         config.ssh = ssh;
         config.llm = llm;
+        config.monitor = monitor;
         Ok(config)
     }
 
@@ -265,6 +271,7 @@ impl Config {
         let mut problems = Vec::new();
         let (jwt, password, safety) = check_common(&args.common, env, &mut problems);
         let mut llm = llm::llm_from_args(&args.common, env, &mut problems);
+        let monitor = monitor::monitor_from_args(&args.common, &mut problems);
         if !problems.is_empty() {
             return Err(ConfigError(problems));
         }
@@ -287,6 +294,7 @@ impl Config {
         let mut config = assemble(c, Ipv4Addr::LOCALHOST, db_path, jwt, password, pve, true);
         config.safety = safety;
         config.llm = llm;
+        config.monitor = monitor;
         Ok((config, generated))
     }
 }
@@ -325,6 +333,7 @@ fn assemble(
             .filter(|h| !h.is_empty())
             .collect(),
         llm: LlmSettings::default(),
+        monitor: MonitorConfig::default(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Storage of activity events.
 
 use chrono::{DateTime, Utc};
+use rusqlite::OptionalExtension;
 
 use super::{Db, DbError, parse_time, timestamp};
 use crate::events::{Event, EventSource, EventType, Severity};
@@ -49,6 +50,20 @@ impl Db {
         .await
     }
 
+    /// One event.
+    pub async fn event(&self, id: String) -> Result<Option<Event>, DbError> {
+        self.call(move |c| {
+            c.query_row(
+                "SELECT id, type, severity, title, message, node, source, timestamp, resolved, acknowledged_at
+                 FROM events WHERE id = ?1",
+                [id],
+                row_to_event,
+            )
+            .optional()
+        })
+        .await
+    }
+
     /// Events matching `q`, newest first.
     pub async fn events(&self, q: EventQuery) -> Result<Vec<Event>, DbError> {
         self.call(move |c| {
@@ -72,27 +87,31 @@ impl Db {
                     q.limit.clamp(1, 1000),
                     q.text.as_deref().map(like_pattern),
                 ),
-                |r| {
-                    let text = |i: usize| -> rusqlite::Result<String> { r.get(i) };
-                    let bad = |i: usize| rusqlite::Error::InvalidColumnType(i, "enum".into(), rusqlite::types::Type::Text);
-                    Ok(Event {
-                        id: text(0)?,
-                        kind: EventType::parse(&text(1)?).ok_or_else(|| bad(1))?,
-                        severity: Severity::parse(&text(2)?).ok_or_else(|| bad(2))?,
-                        title: text(3)?,
-                        message: text(4)?,
-                        node: r.get(5)?,
-                        source: EventSource::parse(&text(6)?).ok_or_else(|| bad(6))?,
-                        timestamp: parse_time(&text(7)?),
-                        resolved: r.get(8)?,
-                        acknowledged_at: r.get::<_, Option<String>>(9)?.as_deref().map(parse_time),
-                    })
-                },
+                row_to_event,
             )?;
             rows.collect()
         })
         .await
     }
+}
+
+fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
+    let text = |i: usize| -> rusqlite::Result<String> { r.get(i) };
+    let bad = |i: usize| {
+        rusqlite::Error::InvalidColumnType(i, "enum".into(), rusqlite::types::Type::Text)
+    };
+    Ok(Event {
+        id: text(0)?,
+        kind: EventType::parse(&text(1)?).ok_or_else(|| bad(1))?,
+        severity: Severity::parse(&text(2)?).ok_or_else(|| bad(2))?,
+        title: text(3)?,
+        message: text(4)?,
+        node: r.get(5)?,
+        source: EventSource::parse(&text(6)?).ok_or_else(|| bad(6))?,
+        timestamp: parse_time(&text(7)?),
+        resolved: r.get(8)?,
+        acknowledged_at: r.get::<_, Option<String>>(9)?.as_deref().map(parse_time),
+    })
 }
 
 /// Escapes `%`, `_` and `\` so user text matches literally in a LIKE pattern.

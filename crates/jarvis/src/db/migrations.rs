@@ -142,7 +142,7 @@ const STEPS: &[M<'static>] = &[
         CREATE UNIQUE INDEX incidents_one_unresolved_per_key ON incidents(key)
             WHERE state != 'resolved';
         CREATE TABLE monitor_actions (
-            id              INTEGER PRIMARY KEY,
+            id              TEXT PRIMARY KEY NOT NULL,
             incident_id     TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
             incident_key    TEXT NOT NULL,
             runbook_id      TEXT NOT NULL,

@@ -61,6 +61,9 @@ pub fn config(pve: PveConfig, db_path: PathBuf) -> Config {
         temperature_interval: None,
         mcp_allowed_hosts: Vec::new(),
         llm: jarvis::config::LlmSettings::default(),
+        // Off unless a test asks for it: the monitor would otherwise act on what other tests do
+        // to the simulator behind Jarvis's back.
+        monitor: jarvis::config::MonitorConfig { intervals: [None; 4], ..Default::default() },
     }
 }
 
