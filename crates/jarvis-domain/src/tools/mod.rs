@@ -13,6 +13,8 @@
 mod args;
 mod call;
 #[cfg(test)]
+mod snapshot;
+#[cfg(test)]
 mod tests;
 
 use serde::{Deserialize, Serialize};
