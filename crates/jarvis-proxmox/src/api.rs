@@ -1,6 +1,7 @@
-//! The [`ProxmoxApi`] trait: the IO boundary the server talks to (`Arc<dyn ProxmoxApi>`),
-//! implemented by the real [`crate::PveClient`] and by the simulator, plus the small argument
-//! types of its methods.
+//! The IO boundary the server talks to, as two capability traits: [`ProxmoxApi`] for reads
+//! (`Arc<dyn ProxmoxApi>`, held by whatever needs PVE data) and [`ProxmoxActions`] for changes
+//! (held only by the tool pipeline). [`crate::PveClient`] implements both; plus the small
+//! argument types of their methods.
 
 use std::time::Duration;
 
@@ -114,7 +115,11 @@ impl GuestAction {
     }
 }
 
-/// Everything Jarvis asks of PVE. Node names are case-preserved and passed through exactly.
+/// Everything Jarvis *reads* from PVE. Node names are case-preserved and passed through exactly.
+///
+/// Reading is harmless, so every component that needs PVE data (the poller, health, history,
+/// the pipeline's read tools) holds an `Arc<dyn ProxmoxApi>`. Changing anything is the separate
+/// [`ProxmoxActions`] trait, which only the tool pipeline holds.
 #[async_trait]
 pub trait ProxmoxApi: Send + Sync {
     /// `GET /version`.
@@ -163,15 +168,6 @@ pub trait ProxmoxApi: Send + Sync {
         kind: GuestType,
         vmid: u32,
     ) -> Result<serde_json::Value, PveError>;
-
-    /// `POST /nodes/{node}/{qemu|lxc}/{vmid}/status/{action}` (form-encoded): starts a task.
-    async fn guest_action(
-        &self,
-        node: &str,
-        kind: GuestType,
-        vmid: u32,
-        action: GuestAction,
-    ) -> Result<Upid, PveError>;
 
     /// `GET /nodes/{upid.node}/tasks/{upid}/status`: polled on the node inside the UPID.
     async fn task_status(&self, upid: &Upid) -> Result<TaskStatus, PveError>;
@@ -224,10 +220,6 @@ pub trait ProxmoxApi: Send + Sync {
         limit: u32,
     ) -> Result<Vec<TaskListEntry>, PveError>;
 
-    /// `POST /nodes/{node}/wakeonlan`: asks PVE to send the magic packet for a powered-off
-    /// node (from whichever node answers). Returns the MAC address PVE used.
-    async fn wake_on_lan(&self, node: &str) -> Result<String, PveError>;
-
     /// `GET /nodes/{node}/storage/{storage}/content[?content=…]`: volumes on a storage,
     /// e.g. the backups (`content = Some("backup")`).
     async fn storage_content(
@@ -237,12 +229,34 @@ pub trait ProxmoxApi: Send + Sync {
         content: Option<&str>,
     ) -> Result<Vec<crate::StorageContent>, PveError>;
 
-    /// `POST /nodes/{node}/status` with `command=reboot|shutdown`.
-    async fn node_power(&self, node: &str, command: crate::NodePower) -> Result<(), PveError>;
-
     /// The endpoint that answered last (`None` before the first answer).
     fn current_endpoint(&self) -> Option<String>;
 
     /// Health of every endpoint in the failover list.
     fn endpoints(&self) -> Vec<EndpointHealth>;
+}
+
+/// Everything Jarvis *changes* in PVE: guest power actions, node power and Wake-on-LAN.
+///
+/// Kept apart from [`ProxmoxApi`] so that "only the tool pipeline acts on the cluster" is a
+/// matter of types: the server hands an `Arc<dyn ProxmoxActions>` to `tools::Pipeline` and to
+/// nothing else, so no handler, poller or monitor can mutate the cluster without going through
+/// the safety decision, the kill switch and the audit log.
+#[async_trait]
+pub trait ProxmoxActions: Send + Sync {
+    /// `POST /nodes/{node}/{qemu|lxc}/{vmid}/status/{action}` (form-encoded): starts a task.
+    async fn guest_action(
+        &self,
+        node: &str,
+        kind: GuestType,
+        vmid: u32,
+        action: GuestAction,
+    ) -> Result<Upid, PveError>;
+
+    /// `POST /nodes/{node}/wakeonlan`: asks PVE to send the magic packet for a powered-off
+    /// node (from whichever node answers). Returns the MAC address PVE used.
+    async fn wake_on_lan(&self, node: &str) -> Result<String, PveError>;
+
+    /// `POST /nodes/{node}/status` with `command=reboot|shutdown`.
+    async fn node_power(&self, node: &str, command: crate::NodePower) -> Result<(), PveError>;
 }

@@ -1,6 +1,6 @@
 //! [`PveClient`]: the real PVE API client. Owns the one `reqwest::Client` (with the TLS
 //! config from [`crate::tls`]), the token header, the request engine with failover across
-//! endpoints, and the [`ProxmoxApi`] implementation on top of it.
+//! endpoints, and the [`ProxmoxApi`] and [`ProxmoxActions`] implementations on top of it.
 //!
 //! Failover rules (see [`crate::endpoints`] for the bookkeeping):
 //! - a request tries the preferred (last working) endpoint, then the others;
@@ -24,7 +24,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
-use crate::api::{Consolidation, GuestAction, ProxmoxApi, ResourceKind, Timeframe};
+use crate::api::{Consolidation, GuestAction, ProxmoxActions, ProxmoxApi, ResourceKind, Timeframe};
 use crate::config::PveConfig;
 use crate::de;
 use crate::endpoints::{EndpointHealth, EndpointSet, Target};
@@ -364,18 +364,6 @@ impl ProxmoxApi for PveClient {
         self.get(&path(&["nodes", node, kind.as_str(), &vmid.to_string(), "config"]), &[]).await
     }
 
-    async fn guest_action(
-        &self,
-        node: &str,
-        kind: GuestType,
-        vmid: u32,
-        action: GuestAction,
-    ) -> Result<Upid, PveError> {
-        let p = path(&["nodes", node, kind.as_str(), &vmid.to_string(), "status", action.as_str()]);
-        let raw: String = self.post(&p, &[]).await?;
-        Upid::parse(&raw).map_err(|e| PveError::Decode { path: p, detail: e.to_string() })
-    }
-
     async fn task_status(&self, upid: &Upid) -> Result<TaskStatus, PveError> {
         self.get(&path(&["nodes", upid.node(), "tasks", upid.as_str(), "status"]), &[]).await
     }
@@ -400,11 +388,6 @@ impl ProxmoxApi for PveClient {
         Ok(list)
     }
 
-    async fn wake_on_lan(&self, node: &str) -> Result<String, PveError> {
-        let mac: Option<String> = self.post(&path(&["nodes", node, "wakeonlan"]), &[]).await?;
-        Ok(mac.unwrap_or_default())
-    }
-
     async fn storage_content(
         &self,
         node: &str,
@@ -417,19 +400,39 @@ impl ProxmoxApi for PveClient {
         Ok(self.get::<LenientList<crate::StorageContent>>(&p, &query).await?.0)
     }
 
-    async fn node_power(&self, node: &str, command: crate::NodePower) -> Result<(), PveError> {
-        let form = [("command", command.as_str().to_owned())];
-        let _: Option<serde_json::Value> =
-            self.post(&path(&["nodes", node, "status"]), &form).await?;
-        Ok(())
-    }
-
     fn current_endpoint(&self) -> Option<String> {
         self.endpoints.lock().preferred()
     }
 
     fn endpoints(&self) -> Vec<EndpointHealth> {
         self.endpoints.lock().health()
+    }
+}
+
+#[async_trait]
+impl ProxmoxActions for PveClient {
+    async fn guest_action(
+        &self,
+        node: &str,
+        kind: GuestType,
+        vmid: u32,
+        action: GuestAction,
+    ) -> Result<Upid, PveError> {
+        let p = path(&["nodes", node, kind.as_str(), &vmid.to_string(), "status", action.as_str()]);
+        let raw: String = self.post(&p, &[]).await?;
+        Upid::parse(&raw).map_err(|e| PveError::Decode { path: p, detail: e.to_string() })
+    }
+
+    async fn wake_on_lan(&self, node: &str) -> Result<String, PveError> {
+        let mac: Option<String> = self.post(&path(&["nodes", node, "wakeonlan"]), &[]).await?;
+        Ok(mac.unwrap_or_default())
+    }
+
+    async fn node_power(&self, node: &str, command: crate::NodePower) -> Result<(), PveError> {
+        let form = [("command", command.as_str().to_owned())];
+        let _: Option<serde_json::Value> =
+            self.post(&path(&["nodes", node, "status"]), &form).await?;
+        Ok(())
     }
 }
 

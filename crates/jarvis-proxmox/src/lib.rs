@@ -1,7 +1,9 @@
 //! Typed Proxmox VE API client (requirement CORE-07).
 //!
-//! The server talks to PVE through the [`ProxmoxApi`] trait (`Arc<dyn ProxmoxApi>`); the real
-//! implementation is [`PveClient`], the simulator (`jarvis-sim`) provides another.
+//! The server reads PVE through the [`ProxmoxApi`] trait (`Arc<dyn ProxmoxApi>`) and changes it
+//! through the separate [`ProxmoxActions`] trait (guest and node power, Wake-on-LAN), which only
+//! the server's tool pipeline holds. [`PveClient`] implements both, against real PVE or the
+//! simulator (`jarvis-sim`).
 //!
 //! - API-token auth (`Authorization: PVEAPIToken=user@realm!name=secret`) on every call.
 //! - TLS per [`TlsMode`]: system roots, the cluster CA only, SHA-256 fingerprint pins (no
@@ -18,7 +20,7 @@
 //! Module map: [`config`] (settings and their parsers), [`tls`] (trust and verifiers),
 //! [`error`], [`de`] (lenient serde helpers), [`models`] and [`task`] (payloads), [`upid`],
 //! [`endpoints`] (failover bookkeeping), [`client`] (HTTP engine + trait impl), [`api`] (the
-//! trait), [`cluster`] (mapping to domain types).
+//! traits), [`cluster`] (mapping to domain types).
 
 pub mod api;
 pub mod client;
@@ -33,7 +35,7 @@ pub mod task;
 pub mod tls;
 pub mod upid;
 
-pub use api::{Consolidation, GuestAction, ProxmoxApi, ResourceKind, Timeframe};
+pub use api::{Consolidation, GuestAction, ProxmoxActions, ProxmoxApi, ResourceKind, Timeframe};
 pub use client::PveClient;
 pub use cluster::{ClusterView, map_cluster, read_cluster};
 pub use config::{

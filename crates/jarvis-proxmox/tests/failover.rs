@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use jarvis_domain::cluster::{GuestType, NodeStatus, Quorum};
-use jarvis_proxmox::{GuestAction, ProxmoxApi, PveClient, PveError, read_cluster};
+use jarvis_proxmox::{GuestAction, ProxmoxActions, ProxmoxApi, PveClient, PveError, read_cluster};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

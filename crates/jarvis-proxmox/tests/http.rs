@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use jarvis_domain::cluster::GuestType;
 use jarvis_proxmox::{
-    Consolidation, GuestAction, ProxmoxApi, PveError, ResourceKind, ResourceType, Timeframe, Upid,
+    Consolidation, GuestAction, ProxmoxActions, ProxmoxApi, PveError, ResourceKind, ResourceType,
+    Timeframe, Upid,
 };
 use serde_json::json;
 use wiremock::matchers::{body_string, header, method, path, query_param};

@@ -50,7 +50,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jarvis_proxmox::ProxmoxApi;
+use jarvis_proxmox::{ProxmoxActions, ProxmoxApi, PveClient};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -97,8 +97,32 @@ impl Core {
     }
 }
 
+/// The two sides of one PVE client: reads for every component that needs PVE data, actions for
+/// the tool pipeline only ([`build_core`] hands `actions` to [`tools::Pipeline`] and to nothing
+/// else).
+#[derive(Clone)]
+pub struct PveHandles {
+    /// Reads (the poller, the pipeline's read tools).
+    pub read: Arc<dyn ProxmoxApi>,
+    /// Changes (guest and node power, Wake-on-LAN).
+    pub actions: Arc<dyn ProxmoxActions>,
+}
+
+impl PveHandles {
+    /// Both sides of a client that implements both (normally [`PveClient`]).
+    pub fn new<C: ProxmoxApi + ProxmoxActions + 'static>(client: Arc<C>) -> Self {
+        PveHandles { read: client.clone(), actions: client }
+    }
+}
+
+impl std::fmt::Debug for PveHandles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PveHandles").finish_non_exhaustive()
+    }
+}
+
 /// Opens the database and builds the core, starting the cluster poller.
-pub async fn build_core(config: Config, pve: Arc<dyn ProxmoxApi>) -> anyhow::Result<Core> {
+pub async fn build_core(config: Config, pve: PveHandles) -> anyhow::Result<Core> {
     let started = Instant::now();
     let db = Db::open(&config.db_path).await?;
     let cluster = ClusterState::new();
@@ -110,7 +134,7 @@ pub async fn build_core(config: Config, pve: Arc<dyn ProxmoxApi>) -> anyhow::Res
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
     let poller = Poller {
-        api: pve.clone(),
+        api: pve.read.clone(),
         state: cluster.clone(),
         metrics: metrics.clone(),
         interval: config.poll_interval,
@@ -145,14 +169,14 @@ pub async fn build_core(config: Config, pve: Arc<dyn ProxmoxApi>) -> anyhow::Res
         }
     };
     let bus = bus::Bus::default();
-    let tools = tools::Pipeline {
-        db: db.clone(),
-        guard: guard.clone(),
-        cluster: cluster.clone(),
-        pve: pve.clone(),
-        ssh: ssh.clone(),
-        bus: bus.clone(),
-    };
+    let tools = tools::Pipeline::new(
+        db.clone(),
+        guard.clone(),
+        cluster.clone(),
+        pve,
+        ssh.clone(),
+        bus.clone(),
+    );
     let chat = chat::ChatService::new(
         db.clone(),
         tools.clone(),
@@ -172,7 +196,6 @@ pub async fn build_core(config: Config, pve: Arc<dyn ProxmoxApi>) -> anyhow::Res
         auth,
         cluster,
         metrics,
-        pve,
         started,
         guard,
         bus,
@@ -186,7 +209,7 @@ pub async fn build_core(config: Config, pve: Arc<dyn ProxmoxApi>) -> anyhow::Res
 /// pollers, waits for in-flight work and checkpoints the database.
 pub async fn run(
     config: Config,
-    pve: Arc<dyn ProxmoxApi>,
+    pve: PveHandles,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
@@ -261,7 +284,7 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Builds the PVE client for a configuration.
-pub fn pve_client(config: &Config) -> anyhow::Result<Arc<dyn ProxmoxApi>> {
-    Ok(Arc::new(jarvis_proxmox::PveClient::new(config.pve.clone())?))
+/// Builds the PVE client for a configuration (wrap it in [`PveHandles::new`] for [`run`]).
+pub fn pve_client(config: &Config) -> anyhow::Result<Arc<PveClient>> {
+    Ok(Arc::new(PveClient::new(config.pve.clone())?))
 }

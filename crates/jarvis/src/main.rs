@@ -59,7 +59,13 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
             let client = jarvis::pve_client(&config)?;
-            jarvis::run(config, client, listener, jarvis::shutdown_signal()).await?;
+            jarvis::run(
+                config,
+                jarvis::PveHandles::new(client),
+                listener,
+                jarvis::shutdown_signal(),
+            )
+            .await?;
         }
         // stdout is the JSON-RPC stream here: logs already go to stderr (`init_tracing`).
         Command::Mcp(args) => jarvis::mcp::stdio::run(&args).await?,

@@ -1,9 +1,8 @@
 //! [`AppState`]: the handles every handler and component shares. Cheap to clone (all `Arc`s).
+//! It holds no PVE client: reads come from the cluster state, and changes go through `tools`.
 
 use std::sync::Arc;
 use std::time::Instant;
-
-use jarvis_proxmox::ProxmoxApi;
 
 use crate::auth::AuthService;
 use crate::bus::Bus;
@@ -29,8 +28,6 @@ pub struct AppState {
     pub cluster: ClusterState,
     /// Prometheus metrics.
     pub metrics: Metrics,
-    /// The PVE API (used by health; later by tools).
-    pub pve: Arc<dyn ProxmoxApi>,
     /// Process start, for uptime.
     pub started: Instant,
     /// Kill switch, elevation, protected resources.

@@ -37,6 +37,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::tools::ToolDef as _;
+use crate::tools::defs as d;
+
 #[cfg(test)]
 mod tests;
 
@@ -175,7 +178,8 @@ const DEFAULT_SMALLTALK: &[&str] = &[
 ];
 
 /// Default per-tool Claude preferences: the tools that change or touch the cluster.
-const DEFAULT_PREFER_CLAUDE: &[&str] = &["execute_ssh", "restart_service", "wake_node"];
+const DEFAULT_PREFER_CLAUDE: &[&str] =
+    &[d::ExecuteSsh::NAME, d::RestartService::NAME, d::WakeNode::NAME];
 
 fn owned(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()

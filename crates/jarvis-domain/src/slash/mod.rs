@@ -25,6 +25,8 @@ use crate::cluster::{ClusterSnapshot, GuestType, Vm};
 use crate::events::{EventType, Severity};
 use crate::ids::VmId;
 use crate::prompt::text;
+use crate::tools::ToolDef as _;
+use crate::tools::defs as d;
 use crate::tools::parse_call;
 
 pub use render::render_result;
@@ -215,25 +217,27 @@ impl Parser<'_> {
         let c = self.spec.command;
         match c {
             "help" => self.at_most(0).map(|()| SlashCommand::Help),
-            "status" => self.at_most(0).and_then(|()| self.tool("get_cluster_status", json!({}))),
+            "status" => {
+                self.at_most(0).and_then(|()| self.tool(d::GetClusterStatus::NAME, json!({})))
+            }
             "nodes" => self
                 .at_most(0)
-                .and_then(|()| self.tool("get_cluster_resources", json!({"type": "node"}))),
-            "storage" => self.at_most(0).and_then(|()| self.tool("get_storage", json!({}))),
+                .and_then(|()| self.tool(d::GetClusterResources::NAME, json!({"type": "node"}))),
+            "storage" => self.at_most(0).and_then(|()| self.tool(d::GetStorage::NAME, json!({}))),
             "vms" => {
                 let filter = self.args.join(" ");
                 let filter =
                     (!filter.is_empty()).then(|| text::one_line(&filter, MAX_FILTER_CHARS));
-                self.tool_filtered("get_cluster_resources", json!({"type": "vm"}), filter)
+                self.tool_filtered(d::GetClusterResources::NAME, json!({"type": "vm"}), filter)
             }
             "vm" => {
                 let vm = self.guest()?;
                 let filter = Some(vm.vmid.to_string());
-                self.tool_filtered("get_cluster_resources", json!({"type": "vm"}), filter)
+                self.tool_filtered(d::GetClusterResources::NAME, json!({"type": "vm"}), filter)
             }
             "config" => {
                 let vm = self.guest()?;
-                self.tool("get_guest_config", json!({"node": vm.node, "vmid": vm.vmid}))
+                self.tool(d::GetGuestConfig::NAME, json!({"node": vm.node, "vmid": vm.vmid}))
             }
             "start" | "stop" | "shutdown" | "reboot" => {
                 let vm = self.guest()?;
@@ -243,9 +247,9 @@ impl Parser<'_> {
             "node" | "temps" | "wake" => {
                 let node = self.node()?;
                 let tool = match c {
-                    "node" => "get_node_status",
-                    "temps" => "get_node_temperature",
-                    _ => "wake_node",
+                    "node" => d::GetNodeStatus::NAME,
+                    "temps" => d::GetNodeTemperature::NAME,
+                    _ => d::WakeNode::NAME,
                 };
                 self.tool(tool, json!({ "node": node }))
             }
@@ -255,7 +259,7 @@ impl Parser<'_> {
                 if let Some(word) = self.args.first() {
                     args["node"] = self.resolve_node(word)?.into();
                 }
-                self.tool("get_recent_tasks", args)
+                self.tool(d::GetRecentTasks::NAME, args)
             }
             "events" => self.events(),
             // Unreachable while every table entry has an arm (a test checks this).
@@ -358,21 +362,21 @@ impl Parser<'_> {
                 ));
             }
         }
-        self.tool("get_events", args)
+        self.tool(d::GetEvents::NAME, args)
     }
 }
 
 /// The registry tool for a lifecycle command on a guest of this type.
 fn lifecycle_tool(command: &str, kind: GuestType) -> &'static str {
     match (command, kind) {
-        ("start", GuestType::Qemu) => "start_vm",
-        ("start", GuestType::Lxc) => "start_container",
-        ("stop", GuestType::Qemu) => "stop_vm",
-        ("stop", GuestType::Lxc) => "stop_container",
-        ("shutdown", GuestType::Qemu) => "shutdown_vm",
-        ("shutdown", GuestType::Lxc) => "shutdown_container",
-        (_, GuestType::Qemu) => "restart_vm",
-        (_, GuestType::Lxc) => "restart_container",
+        ("start", GuestType::Qemu) => d::StartVm::NAME,
+        ("start", GuestType::Lxc) => d::StartContainer::NAME,
+        ("stop", GuestType::Qemu) => d::StopVm::NAME,
+        ("stop", GuestType::Lxc) => d::StopContainer::NAME,
+        ("shutdown", GuestType::Qemu) => d::ShutdownVm::NAME,
+        ("shutdown", GuestType::Lxc) => d::ShutdownContainer::NAME,
+        (_, GuestType::Qemu) => d::RestartVm::NAME,
+        (_, GuestType::Lxc) => d::RestartContainer::NAME,
     }
 }
 

@@ -11,6 +11,8 @@ use serde_json::{Map, Value};
 
 use crate::cluster::{Freshness, GuestStatus, GuestType, Node, NodeStatus, Quorum, Storage, Vm};
 use crate::prompt::text;
+use crate::tools::ToolDef as _;
+use crate::tools::defs as d;
 
 /// Most table rows or list items shown.
 const MAX_ROWS: usize = 100;
@@ -25,22 +27,30 @@ pub fn render_result(tool: &str, result: &Value) -> String {
 /// Like [`render_result`], showing only guests that match `filter` in guest lists.
 pub(super) fn render_filtered(tool: &str, result: &Value, filter: Option<&str>) -> String {
     let rendered = match tool {
-        "get_cluster_status" => typed(result, cluster_status),
-        "get_cluster_resources" => typed(result, |r: Resources| resources(r, filter)),
-        "get_vms" | "get_containers" => typed(result, |vms: Vec<Vm>| guests(&vms, filter)),
-        "get_storage" => typed(result, |s: Vec<Storage>| storage(&s)),
-        "get_node_status" => result.as_object().map(node_details),
-        "get_node_temperature" => typed(result, temperatures),
-        "get_recent_tasks" => typed(result, |t: Vec<Task>| tasks(&t)),
-        "get_events" => typed(result, |e: Events| events(&e.events)),
-        "get_guest_config" => result.as_object().map(guest_config),
-        "wake_node" => typed(result, |w: Wake| {
+        d::GetClusterStatus::NAME => typed(result, cluster_status),
+        d::GetClusterResources::NAME => typed(result, |r: Resources| resources(r, filter)),
+        d::GetVms::NAME | d::GetContainers::NAME => {
+            typed(result, |vms: Vec<Vm>| guests(&vms, filter))
+        }
+        d::GetStorage::NAME => typed(result, |s: Vec<Storage>| storage(&s)),
+        d::GetNodeStatus::NAME => result.as_object().map(node_details),
+        d::GetNodeTemperature::NAME => typed(result, temperatures),
+        d::GetRecentTasks::NAME => typed(result, |t: Vec<Task>| tasks(&t)),
+        d::GetEvents::NAME => typed(result, |e: Events| events(&e.events)),
+        d::GetGuestConfig::NAME => result.as_object().map(guest_config),
+        d::WakeNode::NAME => typed(result, |w: Wake| {
             format!("Wake-on-LAN sent to **{}** ({}).", md(&w.node), md(&w.mac))
         }),
-        "restart_service" => typed(result, service),
-        "execute_ssh" => typed(result, ssh),
-        "start_vm" | "start_container" | "stop_vm" | "stop_container" | "shutdown_vm"
-        | "shutdown_container" | "restart_vm" | "restart_container" => typed(result, lifecycle),
+        d::RestartService::NAME => typed(result, service),
+        d::ExecuteSsh::NAME => typed(result, ssh),
+        d::StartVm::NAME
+        | d::StartContainer::NAME
+        | d::StopVm::NAME
+        | d::StopContainer::NAME
+        | d::ShutdownVm::NAME
+        | d::ShutdownContainer::NAME
+        | d::RestartVm::NAME
+        | d::RestartContainer::NAME => typed(result, lifecycle),
         _ => None,
     };
     rendered.unwrap_or_else(|| json_block(result))

@@ -1,6 +1,7 @@
-//! The argument shapes of every tool as serde + schemars types: what `parse_call` deserializes
-//! and what `input_schema` publishes, so the schema an LLM sees and the parser that judges it are
-//! the same code.
+//! The argument building blocks shared by the tool definitions in `defs/`: validated scalars
+//! (limits, timeouts, UPIDs, queries, timestamps), the common argument objects (none, a node, a
+//! guest) and [`schema_of`], which turns an argument type into the schema an LLM sees — the same
+//! type whose `Deserialize` then judges the arguments.
 //!
 //! Every struct is camelCase with `deny_unknown_fields` (a misspelt or smuggled field is an
 //! error, not silently ignored). Every constrained scalar is a small newtype whose `Deserialize`
@@ -15,8 +16,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::events::{EventType, Severity};
-use crate::ids::{NodeName, ServiceName, StorageId, VmId};
+use crate::ids::{NodeName, VmId};
 
 /// Defines an integer argument with an inclusive range and a field-naming error message.
 macro_rules! bounded_int {
@@ -257,101 +257,9 @@ pub(crate) struct GuestArgs {
     pub vmid: VmId,
 }
 
-/// Optional resource type filter.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(crate) struct ClusterResourcesArgs {
-    /// Only this kind of resource (vm, storage or node); all kinds when absent.
-    #[serde(rename = "type")]
-    pub resource_type: Option<ResourceType>,
-}
-
-/// Recent tasks, optionally for one node.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(crate) struct RecentTasksArgs {
-    /// How many tasks (1-500, default 20).
-    pub limit: Option<Limit>,
-    /// Only tasks of this node.
-    pub node: Option<NodeName>,
-}
-
-/// Backups on a node's storage.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(crate) struct BackupsArgs {
-    /// The node whose storage to list.
-    pub node: NodeName,
-    /// The storage holding backups (default: local).
-    pub storage: Option<StorageId>,
-}
-
-/// One task.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(crate) struct TaskStatusArgs {
-    /// The node that ran the task.
-    pub node: NodeName,
-    /// The task id (UPID).
-    pub upid: Upid,
-}
-
-/// Event log filters.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(crate) struct EventsArgs {
-    /// How many events (1-500, default 50).
-    pub limit: Option<Limit>,
-    /// Only this kind of event.
-    #[serde(rename = "type")]
-    pub kind: Option<EventType>,
-    /// Only this severity.
-    pub severity: Option<Severity>,
-    /// Only events about this node.
-    pub node: Option<NodeName>,
-    /// Only events at or after this time.
-    pub since: Option<Since>,
-}
-
-/// Autonomy action filters.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(crate) struct AutonomyActionsArgs {
-    /// Only actions at or after this time.
-    pub since: Option<Since>,
-}
-
-/// A memory search.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(crate) struct SearchMemoryArgs {
-    /// What to look for (1-500 characters).
-    pub query: Query,
-}
-
-/// A diagnostic command on a node.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(crate) struct ExecuteSshArgs {
-    /// The node to run it on.
-    pub node: NodeName,
-    /// The command: one allow-listed program and its arguments, separated by spaces.
-    pub command: CommandText,
-    /// Give up after this many seconds (1-120, default 30).
-    pub timeout_seconds: Option<TimeoutSeconds>,
-}
-
-/// A service on a node.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(crate) struct RestartServiceArgs {
-    /// The node the service runs on.
-    pub node: NodeName,
-    /// The systemd service, e.g. pveproxy or pveproxy.service.
-    pub service: ServiceName,
-}
-
-fn schema_of<T: JsonSchema>() -> serde_json::Value {
+/// The published schema of an argument type (what [`super::ToolDescriptor::input_schema`]
+/// returns).
+pub(crate) fn schema_of<T: JsonSchema>() -> serde_json::Value {
     let generator = SchemaSettings::draft2020_12()
         .with(|s| {
             // Inline everything and drop `$schema`: some OpenAI-compatible servers reject `$ref`,
@@ -370,32 +278,4 @@ fn schema_of<T: JsonSchema>() -> serde_json::Value {
         obj.insert("additionalProperties".into(), false.into());
     }
     v
-}
-
-/// The argument schema of a registered tool.
-pub(crate) fn schema_for_tool(name: &str) -> Option<serde_json::Value> {
-    Some(match name {
-        "get_cluster_status" | "get_vms" | "get_containers" | "get_storage" => {
-            schema_of::<NoArgs>()
-        }
-        "get_node_status"
-        | "get_node_temperature"
-        | "wake_node"
-        | "reboot_node"
-        | "shutdown_node" => schema_of::<NodeArgs>(),
-        "get_cluster_resources" => schema_of::<ClusterResourcesArgs>(),
-        "get_recent_tasks" => schema_of::<RecentTasksArgs>(),
-        "get_backups" => schema_of::<BackupsArgs>(),
-        "get_guest_config" | "start_vm" | "start_container" | "stop_vm" | "shutdown_vm"
-        | "restart_vm" | "stop_container" | "shutdown_container" | "restart_container" => {
-            schema_of::<GuestArgs>()
-        }
-        "get_task_status" => schema_of::<TaskStatusArgs>(),
-        "get_events" => schema_of::<EventsArgs>(),
-        "get_autonomy_actions" => schema_of::<AutonomyActionsArgs>(),
-        "search_memory" => schema_of::<SearchMemoryArgs>(),
-        "execute_ssh" => schema_of::<ExecuteSshArgs>(),
-        "restart_service" => schema_of::<RestartServiceArgs>(),
-        _ => return None,
-    })
 }

@@ -1,29 +1,18 @@
-//! Typed tool calls: parsing raw `(name, args)` into a [`ToolCall`], describing a call for a
-//! confirmation dialog, and the canonical argument form and digest that bind a confirmation to
-//! exactly one set of arguments.
+//! Typed tool calls: the [`ToolCall`] every definition in `defs/` parses into, what a call
+//! targets, describing it for a confirmation dialog, and the canonical argument form and digest
+//! that bind a confirmation to exactly one set of arguments.
 
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use super::args::{
-    AutonomyActionsArgs, BackupsArgs, ClusterResourcesArgs, EventsArgs, ExecuteSshArgs, GuestArgs,
-    NoArgs, NodeArgs, RecentTasksArgs, ResourceType, RestartServiceArgs, SearchMemoryArgs, Since,
-    TaskStatusArgs,
-};
-use super::{Tier, ToolDescriptor, descriptor};
+use super::args::{ResourceType, Since};
+use super::defs as d;
+use super::{Tier, ToolDef, ToolDescriptor};
 use crate::events::{EventType, Severity};
 use crate::ids::{NodeName, ServiceName, StorageId, VmId};
-
-/// Default `limit` of `get_recent_tasks`.
-pub const DEFAULT_TASK_LIMIT: u32 = 20;
-/// Default `limit` of `get_events`.
-pub const DEFAULT_EVENT_LIMIT: u32 = 50;
-/// Default `timeoutSeconds` of `execute_ssh`.
-pub const DEFAULT_SSH_TIMEOUT_SECONDS: u32 = 30;
 
 /// Why a tool call could not be parsed. Maps to 404 `unknown_tool` / 400 `invalid_arguments`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,7 +30,7 @@ pub enum ToolError {
     },
 }
 
-/// A parsed, fully validated tool call. Constructed only by [`parse_call`] (or directly in
+/// A parsed, fully validated tool call. Constructed only by [`super::parse_call`] (or directly in
 /// trusted code such as runbooks and slash commands), so safety checks always see typed values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(missing_docs)] // Variant fields are the tool arguments documented in the registry.
@@ -109,176 +98,45 @@ pub enum ToolCall {
     ShutdownNode { node: NodeName },
 }
 
-fn parse<T: DeserializeOwned>(tool: &str, args: &Value) -> Result<T, ToolError> {
-    serde_json::from_value(args.clone())
-        .map_err(|e| ToolError::InvalidArguments { tool: tool.to_owned(), message: e.to_string() })
-}
-
-/// Parses a tool call. A missing (`null`) `args` means `{}`; any other non-object is invalid.
-/// Unknown fields, wrong JSON types and out-of-range values are errors that name the field.
-pub fn parse_call(name: &str, args: &Value) -> Result<ToolCall, ToolError> {
-    let Some(d) = descriptor(name) else {
-        return Err(ToolError::UnknownTool(name.chars().take(100).collect()));
-    };
-    let empty = Value::Object(Map::new());
-    let args = match args {
-        Value::Null => &empty,
-        Value::Object(_) => args,
-        other => {
-            let kind = match other {
-                Value::Bool(_) => "a boolean",
-                Value::Number(_) => "a number",
-                Value::String(_) => "a string",
-                _ => "an array",
-            };
-            return Err(ToolError::InvalidArguments {
-                tool: name.to_owned(),
-                message: format!("arguments must be a JSON object, got {kind}"),
-            });
-        }
-    };
-    let name = d.name;
-    let guest = |args: &Value| parse::<GuestArgs>(name, args).map(|a| (a.node, a.vmid));
-    let node = |args: &Value| parse::<NodeArgs>(name, args).map(|a| a.node);
-    let none = |args: &Value| parse::<NoArgs>(name, args).map(|_| ());
-    Ok(match name {
-        "get_cluster_status" => none(args).map(|()| ToolCall::GetClusterStatus)?,
-        "get_node_status" => ToolCall::GetNodeStatus { node: node(args)? },
-        "get_vms" => none(args).map(|()| ToolCall::GetVms)?,
-        "get_containers" => none(args).map(|()| ToolCall::GetContainers)?,
-        "get_storage" => none(args).map(|()| ToolCall::GetStorage)?,
-        "get_cluster_resources" => {
-            let a: ClusterResourcesArgs = parse(name, args)?;
-            ToolCall::GetClusterResources { resource_type: a.resource_type }
-        }
-        "get_node_temperature" => ToolCall::GetNodeTemperature { node: node(args)? },
-        "get_recent_tasks" => {
-            let a: RecentTasksArgs = parse(name, args)?;
-            ToolCall::GetRecentTasks {
-                limit: a.limit.map_or(DEFAULT_TASK_LIMIT, |l| l.0),
-                node: a.node,
-            }
-        }
-        "get_backups" => {
-            let a: BackupsArgs = parse(name, args)?;
-            ToolCall::GetBackups { node: a.node, storage: a.storage }
-        }
-        "get_guest_config" => {
-            let (node, vmid) = guest(args)?;
-            ToolCall::GetGuestConfig { node, vmid }
-        }
-        "get_task_status" => {
-            let a: TaskStatusArgs = parse(name, args)?;
-            ToolCall::GetTaskStatus { node: a.node, upid: a.upid.0 }
-        }
-        "get_events" => {
-            let a: EventsArgs = parse(name, args)?;
-            ToolCall::GetEvents {
-                limit: a.limit.map_or(DEFAULT_EVENT_LIMIT, |l| l.0),
-                kind: a.kind,
-                severity: a.severity,
-                node: a.node,
-                since: a.since.map(|s| s.0),
-            }
-        }
-        "get_autonomy_actions" => {
-            let a: AutonomyActionsArgs = parse(name, args)?;
-            ToolCall::GetAutonomyActions { since: a.since.map(|s| s.0) }
-        }
-        "search_memory" => {
-            let a: SearchMemoryArgs = parse(name, args)?;
-            ToolCall::SearchMemory { query: a.query.0 }
-        }
-        "execute_ssh" => {
-            let a: ExecuteSshArgs = parse(name, args)?;
-            ToolCall::ExecuteSsh {
-                node: a.node,
-                command: a.command.0,
-                timeout_seconds: a.timeout_seconds.map_or(DEFAULT_SSH_TIMEOUT_SECONDS, |t| t.0),
-            }
-        }
-        "restart_service" => {
-            let a: RestartServiceArgs = parse(name, args)?;
-            // `systemctl restart reboot.target` reboots the node: this tool is for services only.
-            if !a.service.is_service_unit() {
-                return Err(ToolError::InvalidArguments {
-                    tool: name.to_owned(),
-                    message: format!(
-                        "service: restart_service only restarts .service units, not `{}`",
-                        a.service
-                    ),
-                });
-            }
-            ToolCall::RestartService { node: a.node, service: a.service }
-        }
-        "wake_node" => ToolCall::WakeNode { node: node(args)? },
-        "start_vm" => guest(args).map(|(node, vmid)| ToolCall::StartVm { node, vmid })?,
-        "start_container" => {
-            guest(args).map(|(node, vmid)| ToolCall::StartContainer { node, vmid })?
-        }
-        "stop_vm" => guest(args).map(|(node, vmid)| ToolCall::StopVm { node, vmid })?,
-        "shutdown_vm" => guest(args).map(|(node, vmid)| ToolCall::ShutdownVm { node, vmid })?,
-        "restart_vm" => guest(args).map(|(node, vmid)| ToolCall::RestartVm { node, vmid })?,
-        "stop_container" => {
-            guest(args).map(|(node, vmid)| ToolCall::StopContainer { node, vmid })?
-        }
-        "shutdown_container" => {
-            guest(args).map(|(node, vmid)| ToolCall::ShutdownContainer { node, vmid })?
-        }
-        "restart_container" => {
-            guest(args).map(|(node, vmid)| ToolCall::RestartContainer { node, vmid })?
-        }
-        "reboot_node" => ToolCall::RebootNode { node: node(args)? },
-        "shutdown_node" => ToolCall::ShutdownNode { node: node(args)? },
-        // A registered tool without a parser: refuse rather than guess (a unit test checks that
-        // every registry entry parses).
-        other => return Err(ToolError::UnknownTool(other.to_owned())),
-    })
-}
-
-/// Fallback for a call whose name is somehow missing from the registry: treated as the most
-/// dangerous kind of tool, never as harmless.
-static UNREGISTERED: ToolDescriptor =
-    ToolDescriptor { name: "unregistered", tier: Tier::Black, mutating: true, description: "" };
-
 impl ToolCall {
-    /// The registry name of this tool.
-    pub fn name(&self) -> &'static str {
+    /// The definition this call belongs to (tier, mutating flag and name come from there,
+    /// nowhere else).
+    pub fn descriptor(&self) -> &'static ToolDescriptor {
         use ToolCall::*;
         match self {
-            GetClusterStatus => "get_cluster_status",
-            GetNodeStatus { .. } => "get_node_status",
-            GetVms => "get_vms",
-            GetContainers => "get_containers",
-            GetStorage => "get_storage",
-            GetClusterResources { .. } => "get_cluster_resources",
-            GetNodeTemperature { .. } => "get_node_temperature",
-            GetRecentTasks { .. } => "get_recent_tasks",
-            GetBackups { .. } => "get_backups",
-            GetGuestConfig { .. } => "get_guest_config",
-            GetTaskStatus { .. } => "get_task_status",
-            GetEvents { .. } => "get_events",
-            GetAutonomyActions { .. } => "get_autonomy_actions",
-            SearchMemory { .. } => "search_memory",
-            ExecuteSsh { .. } => "execute_ssh",
-            RestartService { .. } => "restart_service",
-            WakeNode { .. } => "wake_node",
-            StartVm { .. } => "start_vm",
-            StartContainer { .. } => "start_container",
-            StopVm { .. } => "stop_vm",
-            ShutdownVm { .. } => "shutdown_vm",
-            RestartVm { .. } => "restart_vm",
-            StopContainer { .. } => "stop_container",
-            ShutdownContainer { .. } => "shutdown_container",
-            RestartContainer { .. } => "restart_container",
-            RebootNode { .. } => "reboot_node",
-            ShutdownNode { .. } => "shutdown_node",
+            GetClusterStatus => &d::GetClusterStatus::DESCRIPTOR,
+            GetNodeStatus { .. } => &d::GetNodeStatus::DESCRIPTOR,
+            GetVms => &d::GetVms::DESCRIPTOR,
+            GetContainers => &d::GetContainers::DESCRIPTOR,
+            GetStorage => &d::GetStorage::DESCRIPTOR,
+            GetClusterResources { .. } => &d::GetClusterResources::DESCRIPTOR,
+            GetNodeTemperature { .. } => &d::GetNodeTemperature::DESCRIPTOR,
+            GetRecentTasks { .. } => &d::GetRecentTasks::DESCRIPTOR,
+            GetBackups { .. } => &d::GetBackups::DESCRIPTOR,
+            GetGuestConfig { .. } => &d::GetGuestConfig::DESCRIPTOR,
+            GetTaskStatus { .. } => &d::GetTaskStatus::DESCRIPTOR,
+            GetEvents { .. } => &d::GetEvents::DESCRIPTOR,
+            GetAutonomyActions { .. } => &d::GetAutonomyActions::DESCRIPTOR,
+            SearchMemory { .. } => &d::SearchMemory::DESCRIPTOR,
+            ExecuteSsh { .. } => &d::ExecuteSsh::DESCRIPTOR,
+            RestartService { .. } => &d::RestartService::DESCRIPTOR,
+            WakeNode { .. } => &d::WakeNode::DESCRIPTOR,
+            StartVm { .. } => &d::StartVm::DESCRIPTOR,
+            StartContainer { .. } => &d::StartContainer::DESCRIPTOR,
+            StopVm { .. } => &d::StopVm::DESCRIPTOR,
+            ShutdownVm { .. } => &d::ShutdownVm::DESCRIPTOR,
+            RestartVm { .. } => &d::RestartVm::DESCRIPTOR,
+            StopContainer { .. } => &d::StopContainer::DESCRIPTOR,
+            ShutdownContainer { .. } => &d::ShutdownContainer::DESCRIPTOR,
+            RestartContainer { .. } => &d::RestartContainer::DESCRIPTOR,
+            RebootNode { .. } => &d::RebootNode::DESCRIPTOR,
+            ShutdownNode { .. } => &d::ShutdownNode::DESCRIPTOR,
         }
     }
 
-    /// The registry entry (tier and mutating flag come from there, nowhere else).
-    pub fn descriptor(&self) -> &'static ToolDescriptor {
-        descriptor(self.name()).unwrap_or(&UNREGISTERED)
+    /// The registry name of this tool.
+    pub fn name(&self) -> &'static str {
+        self.descriptor().name
     }
 
     /// The safety tier.
@@ -319,7 +177,8 @@ impl ToolCall {
         }
     }
 
-    /// The guest the call targets, if any.
+    /// The guest the call targets, if any. Exhaustive on purpose: a new guest tool must say
+    /// which guest it touches, or protected guests would not be protected from it.
     pub fn vmid(&self) -> Option<VmId> {
         use ToolCall::*;
         match self {
@@ -332,7 +191,24 @@ impl ToolCall {
             | StopContainer { vmid, .. }
             | ShutdownContainer { vmid, .. }
             | RestartContainer { vmid, .. } => Some(*vmid),
-            _ => None,
+            GetClusterStatus
+            | GetNodeStatus { .. }
+            | GetVms
+            | GetContainers
+            | GetStorage
+            | GetClusterResources { .. }
+            | GetNodeTemperature { .. }
+            | GetRecentTasks { .. }
+            | GetBackups { .. }
+            | GetTaskStatus { .. }
+            | GetEvents { .. }
+            | GetAutonomyActions { .. }
+            | SearchMemory { .. }
+            | ExecuteSsh { .. }
+            | RestartService { .. }
+            | WakeNode { .. }
+            | RebootNode { .. }
+            | ShutdownNode { .. } => None,
         }
     }
 

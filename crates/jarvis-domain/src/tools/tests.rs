@@ -6,28 +6,50 @@ use serde_json::{Value, json};
 
 use super::*;
 
-/// A valid argument object for every registered tool.
+/// A valid argument object for every registered tool (every optional field included).
 fn example_args(name: &str) -> Value {
-    match name {
-        "get_cluster_status" | "get_vms" | "get_containers" | "get_storage" => json!({}),
-        "get_cluster_resources" => json!({"type": "vm"}),
-        "get_recent_tasks" => json!({"limit": 5, "node": "pve1"}),
-        "get_backups" => json!({"node": "pve1", "storage": "nfs-backup"}),
-        "get_task_status" => {
-            json!({"node": "pve1", "upid": "UPID:pve1:0000A1B2:0012D687:65A1B2C3:qmstart:101:root@pam:"})
-        }
-        "get_events" => {
-            json!({"limit": 10, "type": "alert", "severity": "critical", "node": "pve1", "since": "2026-01-31T09:00:00+01:00"})
-        }
-        "get_autonomy_actions" => json!({"since": "2026-01-31T08:00:00Z"}),
-        "search_memory" => json!({"query": "disk on pve2"}),
-        "execute_ssh" => json!({"node": "pve1", "command": "df -h", "timeoutSeconds": 10}),
-        "restart_service" => json!({"node": "pve1", "service": "pveproxy"}),
-        n if n.contains("vm") || n.contains("container") || n == "get_guest_config" => {
-            json!({"node": "pve1", "vmid": 101})
-        }
-        _ => json!({"node": "pve1"}),
-    }
+    let guest = json!({"node": "pve1", "vmid": 101});
+    let node = json!({"node": "pve1"});
+    let examples = [
+        ("get_cluster_status", json!({})),
+        ("get_node_status", node.clone()),
+        ("get_vms", json!({})),
+        ("get_containers", json!({})),
+        ("get_storage", json!({})),
+        ("get_cluster_resources", json!({"type": "vm"})),
+        ("get_node_temperature", node.clone()),
+        ("get_recent_tasks", json!({"limit": 5, "node": "pve1"})),
+        ("get_backups", json!({"node": "pve1", "storage": "nfs-backup"})),
+        ("get_guest_config", guest.clone()),
+        (
+            "get_task_status",
+            json!({"node": "pve1", "upid": "UPID:pve1:0000A1B2:0012D687:65A1B2C3:qmstart:101:root@pam:"}),
+        ),
+        (
+            "get_events",
+            json!({"limit": 10, "type": "alert", "severity": "critical", "node": "pve1", "since": "2026-01-31T09:00:00+01:00"}),
+        ),
+        ("get_autonomy_actions", json!({"since": "2026-01-31T08:00:00Z"})),
+        ("search_memory", json!({"query": "disk on pve2"})),
+        ("execute_ssh", json!({"node": "pve1", "command": "df -h", "timeoutSeconds": 10})),
+        ("restart_service", json!({"node": "pve1", "service": "pveproxy"})),
+        ("wake_node", node.clone()),
+        ("start_vm", guest.clone()),
+        ("start_container", guest.clone()),
+        ("stop_vm", guest.clone()),
+        ("shutdown_vm", guest.clone()),
+        ("restart_vm", guest.clone()),
+        ("stop_container", guest.clone()),
+        ("shutdown_container", guest.clone()),
+        ("restart_container", guest),
+        ("reboot_node", node.clone()),
+        ("shutdown_node", node),
+    ];
+    examples
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, args)| args)
+        .unwrap_or_else(|| panic!("no example for {name}"))
 }
 
 #[test]

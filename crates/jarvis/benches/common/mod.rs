@@ -35,8 +35,7 @@ pub async fn pipeline_on_simulator(db: Db) -> Bench {
     );
     pve.tls = jarvis_proxmox::TlsMode::Insecure;
     pve.discover_endpoints = false;
-    let api: Arc<dyn jarvis_proxmox::ProxmoxApi> =
-        Arc::new(jarvis_proxmox::PveClient::new(pve).unwrap());
+    let api = Arc::new(jarvis_proxmox::PveClient::new(pve).unwrap());
     let cluster = ClusterState::new();
     let view = jarvis_proxmox::read_cluster(api.as_ref()).await.unwrap();
     cluster.publish(jarvis::cluster::apply_poll(
@@ -48,8 +47,8 @@ pub async fn pipeline_on_simulator(db: Db) -> Bench {
     let guard = Arc::new(
         Guard::load(db.clone(), jarvis_domain::safety::Protected::default(), None).await.unwrap(),
     );
-    let pipeline =
-        Pipeline { db, guard, cluster, pve: api, ssh: None, bus: jarvis::bus::Bus::default() };
+    let pve = jarvis::PveHandles::new(api);
+    let pipeline = Pipeline::new(db, guard, cluster, pve, None, jarvis::bus::Bus::default());
     Bench { _sim: sim, pipeline }
 }
 

@@ -15,7 +15,9 @@ use crate::auth::Operator;
 use crate::db::confirmations::{ClaimError, Confirmation};
 use crate::error::{ApiJson, AppError, ErrorBody};
 use crate::state::AppState;
-use crate::tools::{DecisionOutcome, ExecError, RequestError, Source, ToolOutcome, ToolRequest};
+use crate::tools::{
+    DecideError, DecisionOutcome, ExecError, RequestError, Source, ToolOutcome, ToolRequest,
+};
 
 /// One tool as clients see it.
 #[derive(Debug, Serialize, TS, ToSchema)]
@@ -115,6 +117,21 @@ fn exec_error(e: ExecError) -> AppError {
     }
 }
 
+impl From<DecideError> for AppError {
+    fn from(e: DecideError) -> Self {
+        match e {
+            DecideError::Claim(ClaimError::NotFound) => AppError::not_found("no such confirmation"),
+            DecideError::Claim(e @ ClaimError::Expired) => {
+                AppError::new(StatusCode::GONE, "expired", e.to_string())
+            }
+            DecideError::Claim(e @ ClaimError::AlreadyDecided) => {
+                AppError::new(StatusCode::GONE, "already_decided", e.to_string())
+            }
+            DecideError::Request(e) => e.into(),
+        }
+    }
+}
+
 impl From<RequestError> for AppError {
     fn from(e: RequestError) -> Self {
         match e {
@@ -210,18 +227,11 @@ pub async fn decide(
     let decided =
         state.tools.decide(&id, approve, "operator", Source::Api, Some(claims.jti)).await?;
     Ok(match decided {
-        Err(ClaimError::NotFound) => AppError::not_found("no such confirmation").into_response(),
-        Err(e @ ClaimError::Expired) => {
-            AppError::new(StatusCode::GONE, "expired", e.to_string()).into_response()
-        }
-        Err(e @ ClaimError::AlreadyDecided) => {
-            AppError::new(StatusCode::GONE, "already_decided", e.to_string()).into_response()
-        }
-        Ok(DecisionOutcome::Denied) => Json(json!({"status": "denied"})).into_response(),
-        Ok(DecisionOutcome::Ran(ToolOutcome::Executed { result, audit_id, .. })) => {
+        DecisionOutcome::Denied => Json(json!({"status": "denied"})).into_response(),
+        DecisionOutcome::Ran(ToolOutcome::Executed { result, audit_id, .. }) => {
             Json(json!({"status": "executed", "result": result, "auditId": audit_id}))
                 .into_response()
         }
-        Ok(DecisionOutcome::Ran(other)) => outcome_response(other),
+        DecisionOutcome::Ran(other) => outcome_response(other),
     })
 }

@@ -370,13 +370,12 @@ impl ChatService {
         if !waits {
             return Err(ChatError::NotFound);
         }
-        let decided = self
-            .inner
+        self.inner
             .pipeline
             .decide(confirmation_id, approve, &sender.actor, Source::Chat, sender.jti.clone())
             .await
-            .map_err(|e| ChatError::Confirmation(e.to_string()))?;
-        decided.map(|_| ()).map_err(|e| ChatError::Confirmation(e.to_string()))
+            .map(|_| ())
+            .map_err(|e| ChatError::Confirmation(e.to_string()))
     }
 
     /// Aborts the running turn of `session_id`; `false` when none runs.

@@ -130,7 +130,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .then(|| config.db_path.parent().map(Path::to_path_buf))
         .flatten();
     let client = crate::pve_client(&config)?;
-    let result = crate::run(config, client, listener, crate::shutdown_signal()).await;
+    let result =
+        crate::run(config, crate::PveHandles::new(client), listener, crate::shutdown_signal())
+            .await;
     sim.shutdown().await;
     if let Some(llm) = scripted {
         llm.shutdown().await;

@@ -85,7 +85,7 @@ pub async fn run(args: &ServeArgs) -> bool {
                 view.nodes.len(),
                 view.vms.len(),
                 view.storage.len(),
-                client.current_endpoint().unwrap_or_default()
+                jarvis_proxmox::ProxmoxApi::current_endpoint(client.as_ref()).unwrap_or_default()
             )),
             Err(e) => Err((e.to_string(), pve_hint(&e))),
         },

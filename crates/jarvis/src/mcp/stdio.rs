@@ -25,7 +25,7 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let config = Config::from_serve(args, &env)?;
     let db_path = config.db_path.clone();
     let pve = crate::pve_client(&config)?;
-    let core = crate::build_core(config, pve).await?;
+    let core = crate::build_core(config, crate::PveHandles::new(pve)).await?;
     let handler = JarvisMcp::new(core.state.tools.clone(), core.state.cluster.clone());
     tracing::info!(db = %db_path.display(), "serving MCP on stdin/stdout");
     let served = serve(handler, core.cancel.child_token()).await;

@@ -157,7 +157,7 @@ async fn lifecycle(
     action: GuestAction,
 ) -> Result<Value, ExecError> {
     guest_kind(p, node, vmid, Some(kind))?;
-    let upid = p.pve.guest_action(node, kind, vmid, action).await?;
+    let upid = p.actions.guest_action(node, kind, vmid, action).await?;
     let status = p.pve.wait_for_task(&upid, TASK_WAIT, Duration::from_millis(500)).await?;
     Ok(json!({
         "node": node,
@@ -315,7 +315,7 @@ async fn dispatch(p: &Pipeline, call: &ToolCall) -> Result<Value, ExecError> {
             if snap.node(node.as_str()).is_some_and(|n| n.status == NodeStatus::Online) {
                 return Err(ExecError::InvalidTarget(format!("node {node} is already online")));
             }
-            let mac = p.pve.wake_on_lan(node.as_str()).await?;
+            let mac = p.actions.wake_on_lan(node.as_str()).await?;
             Ok(json!({ "node": node.as_str(), "action": "wake", "mac": mac }))
         }
         T::StartVm { .. }
@@ -330,11 +330,11 @@ async fn dispatch(p: &Pipeline, call: &ToolCall) -> Result<Value, ExecError> {
             None => Err(ExecError::InvalidTarget("not a lifecycle tool".into())),
         },
         T::RebootNode { node } => {
-            p.pve.node_power(node.as_str(), NodePower::Reboot).await?;
+            p.actions.node_power(node.as_str(), NodePower::Reboot).await?;
             Ok(json!({ "node": node.as_str(), "action": "reboot" }))
         }
         T::ShutdownNode { node } => {
-            p.pve.node_power(node.as_str(), NodePower::Shutdown).await?;
+            p.actions.node_power(node.as_str(), NodePower::Shutdown).await?;
             Ok(json!({ "node": node.as_str(), "action": "shutdown" }))
         }
     }

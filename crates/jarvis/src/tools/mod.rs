@@ -1,29 +1,38 @@
 //! The one tool pipeline (DESIGN.md "How data flows" §3), used identically by REST, MCP, the UI
-//! buttons and (later) chat and runbooks:
+//! buttons, chat and the monitor's runbooks:
 //!
 //! registry lookup → typed argument parsing → known-node check → safety decision (kill switch,
 //! protection, command policy, tier, elevation) → execution with a timeout → audit → result.
 //!
-//! RED actions (and BLACK ones under elevation) never run from [`Pipeline::submit`]: they become
-//! server-side confirmation records, and only [`Pipeline::decide`] on that record's id runs them —
-//! after deciding safety *again*, so a kill switch thrown in between still stops them. There is
-//! no "confirmed" flag anywhere.
+//! [`Pipeline::submit`] takes a raw `(tool, args)` request and parses it;
+//! [`Pipeline::submit_call`] takes an already typed [`ToolCall`] from trusted code (runbooks)
+//! with an [`Origin`] — both then take exactly the same path.
+//!
+//! RED actions (and BLACK ones under elevation, and any mutating action submitted with
+//! [`ConfirmPolicy::Always`]) never run from a submit: they become server-side confirmation
+//! records, and only [`Pipeline::decide`] on that record's id runs them — after deciding safety
+//! *again*, so a kill switch thrown in between still stops them. There is no "confirmed" flag
+//! anywhere.
+//!
+//! The pipeline is the only holder of [`ProxmoxActions`], the PVE trait that changes things:
+//! nothing else in the server can act on the cluster.
 
+mod confirm;
 mod exec;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use jarvis_domain::safety::{BlockCode, Decision, SafetyContext, decide};
 use jarvis_domain::tools::{self as registry, Tier, ToolCall, ToolError};
-use jarvis_proxmox::ProxmoxApi;
+use jarvis_proxmox::{ProxmoxActions, ProxmoxApi};
 use serde_json::Value;
 
-use crate::bus::{Bus, ServerEvent};
+use crate::PveHandles;
+use crate::bus::Bus;
 use crate::cluster::ClusterState;
 use crate::db::audit::NewAudit;
-use crate::db::confirmations::{ClaimError, Confirmation, ConfirmationStatus};
+use crate::db::confirmations::{ClaimError, Confirmation};
 use crate::db::{Db, DbError};
 use crate::events::{Event, EventSource, EventType, Severity, new_event};
 use crate::guard::Guard;
@@ -75,6 +84,31 @@ pub struct ToolRequest {
     pub actor: String,
     /// Session token id, for elevation.
     pub session: Option<String>,
+}
+
+/// Who submits a typed call and how it may run: the trusted-caller counterpart of the
+/// source/actor/session fields of a [`ToolRequest`].
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// Path (recorded in the audit log and on confirmations).
+    pub source: Source,
+    /// Who (for the audit log), e.g. `monitor`.
+    pub actor: String,
+    /// Session token id, for elevation.
+    pub session: Option<String>,
+    /// Whether a mutating call may run without a human.
+    pub confirm: ConfirmPolicy,
+}
+
+/// When a call that the safety decision would run needs a human first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConfirmPolicy {
+    /// As the tier says: GREEN and YELLOW run, RED (and elevated BLACK) need a confirmation.
+    #[default]
+    AsTier,
+    /// Every mutating call becomes a confirmation record, whatever its tier (the monitor at
+    /// autonomy level 2 recommends and the operator approves). Reads still just run.
+    Always,
 }
 
 /// What happened to a request.
@@ -147,6 +181,23 @@ pub enum DecisionOutcome {
     Ran(ToolOutcome),
 }
 
+/// Why a confirmation could not be decided.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DecideError {
+    /// The record cannot be claimed: unknown, expired or already decided.
+    #[error(transparent)]
+    Claim(#[from] ClaimError),
+    /// Storage failed, or the stored arguments no longer parse.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+}
+
+impl From<DbError> for DecideError {
+    fn from(e: DbError) -> Self {
+        DecideError::Request(e.into())
+    }
+}
+
 /// The pipeline and everything it needs.
 #[derive(Clone)]
 pub struct Pipeline {
@@ -156,8 +207,10 @@ pub struct Pipeline {
     pub guard: Arc<Guard>,
     /// Cluster state (known nodes, guest types, snapshot tools).
     pub cluster: ClusterState,
-    /// The PVE API.
+    /// PVE reads (read tools, task polling).
     pub pve: Arc<dyn ProxmoxApi>,
+    /// PVE changes: private, so the only way to act on the cluster is through this pipeline.
+    actions: Arc<dyn ProxmoxActions>,
     /// SSH to nodes (absent when not configured).
     pub ssh: Option<Ssh>,
     /// Where confirmations and events are announced.
@@ -171,6 +224,18 @@ impl std::fmt::Debug for Pipeline {
 }
 
 impl Pipeline {
+    /// A pipeline over these handles; it is the only holder of `pve.actions`.
+    pub fn new(
+        db: Db,
+        guard: Arc<Guard>,
+        cluster: ClusterState,
+        pve: PveHandles,
+        ssh: Option<Ssh>,
+        bus: Bus,
+    ) -> Self {
+        Pipeline { db, guard, cluster, pve: pve.read, actions: pve.actions, ssh, bus }
+    }
+
     /// The safety context at decision time. The kill switch is re-read from the database, so a
     /// throw by another process sharing it (`jarvis serve` while `jarvis mcp` runs) counts.
     async fn context(
@@ -192,12 +257,8 @@ impl Pipeline {
         })
     }
 
-    /// Parses and checks the node against the cluster the poller sees.
-    fn parse(&self, tool: &str, args: &Value) -> Result<ToolCall, RequestError> {
-        let call = registry::parse_call(tool, args).map_err(|e| match e {
-            ToolError::UnknownTool(name) => RequestError::UnknownTool(name),
-            other => RequestError::InvalidArguments(other.to_string()),
-        })?;
+    /// Refuses a call whose node the cluster the poller sees does not have.
+    fn check_node(&self, call: &ToolCall) -> Result<(), RequestError> {
         if let Some(node) = call.node() {
             let snap = self.cluster.snapshot();
             // Before the first poll we cannot know the nodes; let PVE answer instead.
@@ -209,13 +270,15 @@ impl Pipeline {
                 )));
             }
         }
-        Ok(call)
+        Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)] // One audit row's columns; a struct would only rename them.
     async fn audit(
         &self,
-        req: &ToolRequest,
-        call: Option<&ToolCall>,
+        origin: &Origin,
+        tool: &str,
+        args: Value,
         tier: Option<Tier>,
         decision: &str,
         outcome: &str,
@@ -224,10 +287,10 @@ impl Pipeline {
         let entry = self
             .db
             .append_audit(NewAudit {
-                actor: req.actor.clone(),
-                source: req.source.as_str().into(),
-                tool: Some(req.tool.clone()),
-                args: Some(call.map(registry::canonical_args).unwrap_or_else(|| req.args.clone())),
+                actor: origin.actor.clone(),
+                source: origin.source.as_str().into(),
+                tool: Some(tool.to_owned()),
+                args: Some(args),
                 tier,
                 decision: decision.into(),
                 outcome: outcome.into(),
@@ -237,19 +300,39 @@ impl Pipeline {
         Ok(entry.id)
     }
 
+    /// [`Self::audit`] for a parsed call: its name, canonical arguments and tier.
+    async fn audit_call(
+        &self,
+        origin: &Origin,
+        call: &ToolCall,
+        decision: &str,
+        outcome: &str,
+        detail: Option<String>,
+    ) -> Result<i64, RequestError> {
+        let args = registry::canonical_args(call);
+        self.audit(origin, call.name(), args, Some(call.tier()), decision, outcome, detail).await
+    }
+
     async fn event(&self, e: Event) {
         crate::events::record(&self.db, &self.bus, e).await;
     }
 
-    /// Runs a request through the pipeline.
+    /// Runs a raw request through the pipeline: parse, then [`Self::submit_call`]'s path with
+    /// the tier's confirmation policy. An unknown tool is BLACK: refused and audited.
     pub async fn submit(&self, req: ToolRequest) -> Result<ToolOutcome, RequestError> {
-        let call = match self.parse(&req.tool, &req.args) {
+        let origin = Origin {
+            source: req.source,
+            actor: req.actor,
+            session: req.session,
+            confirm: ConfirmPolicy::AsTier,
+        };
+        let call = match registry::parse_call(&req.tool, &req.args) {
             Ok(call) => call,
-            Err(RequestError::UnknownTool(name)) => {
-                // Unknown tools are BLACK: refuse and record the attempt.
+            Err(ToolError::UnknownTool(name)) => {
                 self.audit(
-                    &req,
-                    None,
+                    &origin,
+                    &req.tool,
+                    req.args,
                     Some(Tier::Black),
                     "blocked",
                     "blocked",
@@ -258,29 +341,44 @@ impl Pipeline {
                 .await?;
                 return Err(RequestError::UnknownTool(name));
             }
-            Err(e) => return Err(e),
+            Err(other) => return Err(RequestError::InvalidArguments(other.to_string())),
         };
+        self.submit_call(call, origin).await
+    }
+
+    /// Runs a typed call from a trusted caller (the monitor's runbooks) through the pipeline:
+    /// known-node check, safety decision (kill switch, protection, command policy, tier,
+    /// elevation), then execution, a confirmation record or a refusal — audited and announced
+    /// exactly as for [`Self::submit`]. With [`ConfirmPolicy::Always`] a mutating call the
+    /// decision would run becomes a confirmation instead.
+    pub async fn submit_call(
+        &self,
+        call: ToolCall,
+        origin: Origin,
+    ) -> Result<ToolOutcome, RequestError> {
+        self.check_node(&call)?;
         let tier = call.tier();
-        match decide(&call, &self.context(&call, req.session.as_deref()).await?) {
-            Decision::Execute => self.execute(&req, &call).await,
-            Decision::Confirm { summary } => self.request_confirmation(&req, &call, summary).await,
+        match decide(&call, &self.context(&call, origin.session.as_deref()).await?) {
+            Decision::Execute
+                if origin.confirm == ConfirmPolicy::Always && call.descriptor().mutating =>
+            {
+                let summary = call.summary();
+                self.request_confirmation(&origin, &call, summary).await
+            }
+            Decision::Execute => self.execute(&origin, &call).await,
+            Decision::Confirm { summary } => {
+                self.request_confirmation(&origin, &call, summary).await
+            }
             Decision::Blocked { code, reason } => {
                 let audit_id = self
-                    .audit(
-                        &req,
-                        Some(&call),
-                        Some(tier),
-                        "blocked",
-                        "blocked",
-                        Some(reason.clone()),
-                    )
+                    .audit_call(&origin, &call, "blocked", "blocked", Some(reason.clone()))
                     .await?;
                 self.event(
                     new_event(
                         EventType::Action,
                         Severity::Warning,
-                        event_source(req.source),
-                        format!("Blocked: {}", req.tool),
+                        event_source(origin.source),
+                        format!("Blocked: {}", call.name()),
                         reason.clone(),
                     )
                     .with_node(call.node().map(|n| n.to_string())),
@@ -291,11 +389,7 @@ impl Pipeline {
         }
     }
 
-    async fn execute(
-        &self,
-        req: &ToolRequest,
-        call: &ToolCall,
-    ) -> Result<ToolOutcome, RequestError> {
+    async fn execute(&self, origin: &Origin, call: &ToolCall) -> Result<ToolOutcome, RequestError> {
         let tier = call.tier();
         let mutating = call.descriptor().mutating;
         let result = exec::run(self, call).await;
@@ -304,21 +398,21 @@ impl Pipeline {
                 Ok(v) => ("success", Some(exec::brief(v))),
                 Err(e) => ("failure", Some(e.to_string())),
             };
-            Some(self.audit(req, Some(call), Some(tier), "executed", outcome, detail).await?)
+            Some(self.audit_call(origin, call, "executed", outcome, detail).await?)
         } else {
             None
         };
         if mutating {
             let (severity, title, message) = match &result {
-                Ok(_) => (Severity::Info, format!("Executed {}", req.tool), call.summary()),
+                Ok(_) => (Severity::Info, format!("Executed {}", call.name()), call.summary()),
                 Err(e) => (
                     Severity::Error,
-                    format!("Failed {}", req.tool),
+                    format!("Failed {}", call.name()),
                     format!("{}: {e}", call.summary()),
                 ),
             };
             self.event(
-                new_event(EventType::Action, severity, event_source(req.source), title, message)
+                new_event(EventType::Action, severity, event_source(origin.source), title, message)
                     .with_node(call.node().map(|n| n.to_string())),
             )
             .await;
@@ -327,161 +421,6 @@ impl Pipeline {
             Ok(result) => ToolOutcome::Executed { tier, result, audit_id },
             Err(error) => ToolOutcome::Failed { tier, error, audit_id },
         })
-    }
-
-    async fn request_confirmation(
-        &self,
-        req: &ToolRequest,
-        call: &ToolCall,
-        summary: String,
-    ) -> Result<ToolOutcome, RequestError> {
-        let tier = call.tier();
-        let args = registry::canonical_args(call);
-        let digest = registry::args_digest(&req.tool, &args);
-        let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 3);
-        let confirmation = Confirmation {
-            id: uuid::Uuid::new_v4().to_string(),
-            tool: req.tool.clone(),
-            args,
-            summary,
-            tier,
-            status: ConfirmationStatus::Pending,
-            actor: req.actor.clone(),
-            source: req.source.as_str().into(),
-            created_at: now,
-            expires_at: now + chrono::Duration::from_std(CONFIRMATION_TTL).unwrap_or_default(),
-        };
-        self.db.insert_confirmation(&confirmation, digest).await?;
-        self.audit(
-            req,
-            Some(call),
-            Some(tier),
-            "confirmation_requested",
-            "pending",
-            Some(confirmation.id.clone()),
-        )
-        .await?;
-        self.bus.publish(ServerEvent::Confirmation(confirmation.clone()));
-        Ok(ToolOutcome::ConfirmationRequired { tier, confirmation })
-    }
-
-    /// Approves or denies a confirmation. Approval re-parses the stored arguments, checks them
-    /// against the stored digest, decides safety again (kill switch, protection, elevation), and
-    /// only then executes.
-    pub async fn decide(
-        &self,
-        id: &str,
-        approve: bool,
-        actor: &str,
-        source: Source,
-        session: Option<String>,
-    ) -> Result<Result<DecisionOutcome, ClaimError>, RequestError> {
-        let claimed = self.db.claim_confirmation(id.to_string(), approve, Utc::now()).await?;
-        let (mut conf, digest) = match claimed {
-            Ok(c) => c,
-            Err(e) => return Ok(Err(e)),
-        };
-        let req = ToolRequest {
-            tool: conf.tool.clone(),
-            args: conf.args.clone(),
-            source,
-            actor: actor.into(),
-            session,
-        };
-        if !approve {
-            self.audit(&req, None, Some(conf.tier), "denied", "denied", Some(conf.id.clone()))
-                .await?;
-            self.bus.publish(ServerEvent::Confirmation(conf));
-            return Ok(Ok(DecisionOutcome::Denied));
-        }
-        self.bus.publish(ServerEvent::Confirmation(conf.clone()));
-        let call = registry::parse_call(&conf.tool, &conf.args)
-            .map_err(|e| RequestError::Internal(e.to_string()))?;
-        if registry::args_digest(&conf.tool, &registry::canonical_args(&call)) != digest {
-            // The stored record no longer matches what was confirmed: refuse, loudly.
-            let reason = "confirmation record does not match its digest".to_string();
-            let audit_id = self
-                .audit(
-                    &req,
-                    Some(&call),
-                    Some(conf.tier),
-                    "approved",
-                    "blocked",
-                    Some(reason.clone()),
-                )
-                .await?;
-            self.finish(
-                &mut conf,
-                ConfirmationStatus::Failed,
-                serde_json::json!({"error": reason}),
-            )
-            .await?;
-            return Ok(Ok(DecisionOutcome::Ran(ToolOutcome::Blocked {
-                tier: conf.tier,
-                code: BlockCode::Protected,
-                reason,
-                audit_id,
-            })));
-        }
-        self.audit(
-            &req,
-            Some(&call),
-            Some(conf.tier),
-            "approved",
-            "approved",
-            Some(conf.id.clone()),
-        )
-        .await?;
-        let outcome = match decide(&call, &self.context(&call, req.session.as_deref()).await?) {
-            // Confirm is the expected answer for a RED tool: this approval *is* the confirmation.
-            Decision::Execute | Decision::Confirm { .. } => self.execute(&req, &call).await?,
-            Decision::Blocked { code, reason } => {
-                let audit_id = self
-                    .audit(
-                        &req,
-                        Some(&call),
-                        Some(conf.tier),
-                        "blocked",
-                        "blocked",
-                        Some(reason.clone()),
-                    )
-                    .await?;
-                ToolOutcome::Blocked { tier: conf.tier, code, reason, audit_id }
-            }
-        };
-        let (status, result) = match &outcome {
-            ToolOutcome::Executed { result, .. } => (ConfirmationStatus::Executed, result.clone()),
-            ToolOutcome::Failed { error, .. } => {
-                (ConfirmationStatus::Failed, serde_json::json!({"error": error.to_string()}))
-            }
-            ToolOutcome::Blocked { reason, .. } => {
-                (ConfirmationStatus::Failed, serde_json::json!({"error": reason}))
-            }
-            ToolOutcome::ConfirmationRequired { .. } => (ConfirmationStatus::Failed, Value::Null),
-        };
-        self.finish(&mut conf, status, result).await?;
-        Ok(Ok(DecisionOutcome::Ran(outcome)))
-    }
-
-    async fn finish(
-        &self,
-        conf: &mut Confirmation,
-        status: ConfirmationStatus,
-        result: Value,
-    ) -> Result<(), RequestError> {
-        self.db.finish_confirmation(conf.id.clone(), status, result).await?;
-        conf.status = status;
-        self.bus.publish(ServerEvent::Confirmation(conf.clone()));
-        Ok(())
-    }
-
-    /// Pending confirmations; expired ones are announced as such.
-    pub async fn pending(&self) -> Result<Vec<Confirmation>, RequestError> {
-        let (pending, expired) = self.db.pending_confirmations(Utc::now()).await?;
-        for c in expired {
-            self.bus.publish(ServerEvent::Confirmation(c));
-        }
-        Ok(pending)
     }
 }
 

@@ -148,8 +148,9 @@ impl TestServer {
         dir: tempfile::TempDir,
     ) -> TestServer {
         let db_path = cfg.db_path.clone();
-        let client: Arc<dyn jarvis_proxmox::ProxmoxApi> =
-            Arc::new(jarvis_proxmox::PveClient::new(cfg.pve.clone()).expect("client builds"));
+        let client = jarvis::PveHandles::new(Arc::new(
+            jarvis_proxmox::PveClient::new(cfg.pve.clone()).expect("client builds"),
+        ));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
