@@ -1,27 +1,11 @@
 //! The event bus: typed server events fanned out (tokio broadcast) to Socket.IO rooms and, later,
 //! notifications and memory. Producers never wait on consumers; a lagging consumer skips ahead.
 
-use serde::Serialize;
 use tokio::sync::broadcast;
-use ts_rs::TS;
 
 use crate::db::confirmations::Confirmation;
 use crate::events::Event;
-
-/// Body of the `monitor:status` event and `GET /api/monitor/status`.
-#[derive(Debug, Clone, PartialEq, Serialize, TS, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct MonitorStatus {
-    /// Whether the monitor runs (it arrives with the monitor issue; false until then).
-    pub running: bool,
-    /// Autonomy level 0..4.
-    pub autonomy_level: u8,
-    /// Whether the kill switch is on.
-    pub kill_switch: bool,
-    /// Remediations in progress.
-    pub active_remediations: u32,
-}
+pub use crate::monitor::MonitorStatus;
 
 /// Something every interested consumer hears about.
 #[derive(Debug, Clone)]
@@ -30,8 +14,10 @@ pub enum ServerEvent {
     Event(Event),
     /// A confirmation was created or changed status.
     Confirmation(Confirmation),
-    /// Kill switch / autonomy changed.
+    /// Kill switch / autonomy / the monitor's state changed.
     MonitorStatus(MonitorStatus),
+    /// An incident opened, changed or resolved.
+    Incident(Box<jarvis_domain::monitor::Incident>),
 }
 
 /// Sender side of the bus; cheap to clone.

@@ -39,6 +39,7 @@ pub mod events;
 pub mod guard;
 pub mod mcp;
 pub mod metrics;
+pub mod monitor;
 pub mod realtime;
 pub mod ssh;
 pub mod state;

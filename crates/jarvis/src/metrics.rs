@@ -17,6 +17,20 @@ pub struct OutcomeLabels {
     pub outcome: String,
 }
 
+/// Label set of the monitor's per-tier metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TierLabels {
+    /// `critical`, `important`, `routine` or `background`.
+    pub tier: String,
+}
+
+/// Label set of the monitor's per-kind and per-result counters.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    /// Incident kind or action result.
+    pub kind: String,
+}
+
 /// Label set for LLM usage counters.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct LlmLabels {
@@ -50,6 +64,20 @@ pub struct Metrics {
     pub password_hashes_running: Gauge,
     /// The most password hashes that ever ran at once (the gate's bound caps it).
     pub password_hashes_peak: Gauge,
+    /// Monitor evaluations by tier.
+    pub monitor_evaluations: Family<TierLabels, Counter>,
+    /// Wall time of one monitor evaluation (reads + decision + effects) by tier.
+    pub monitor_evaluation_seconds: Family<TierLabels, Histogram>,
+    /// Unix time of each tier's last run.
+    pub monitor_last_run: Family<TierLabels, Gauge>,
+    /// Task-list reads that failed (the tier then decides nothing that needs them).
+    pub monitor_task_read_errors: Counter,
+    /// Unresolved incidents.
+    pub incidents_open: Gauge,
+    /// Incidents opened (and reopened) by kind.
+    pub incidents_opened: Family<KindLabels, Counter>,
+    /// Runbook attempts by result (`pending` when submitted, then the final result).
+    pub monitor_actions: Family<KindLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -69,6 +97,35 @@ impl Default for Metrics {
         let cluster_guests = Gauge::default();
         let llm_tokens = Family::<LlmLabels, Counter>::default();
         let llm_cost = Family::<LlmLabels, Counter<f64, AtomicU64>>::default();
+        let monitor_evaluations = Family::<TierLabels, Counter>::default();
+        let monitor_evaluation_seconds =
+            Family::<TierLabels, Histogram>::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(0.0005, 2.0, 14))
+            });
+        let monitor_last_run = Family::<TierLabels, Gauge>::default();
+        let monitor_task_read_errors = Counter::default();
+        let incidents_open = Gauge::default();
+        let incidents_opened = Family::<KindLabels, Counter>::default();
+        let monitor_actions = Family::<KindLabels, Counter>::default();
+        registry.register("monitor_evaluations", "Monitor evaluations by tier", monitor_evaluations.clone());
+        registry.register(
+            "monitor_evaluation_seconds",
+            "Duration of a monitor evaluation by tier",
+            monitor_evaluation_seconds.clone(),
+        );
+        registry.register(
+            "monitor_last_run_timestamp_seconds",
+            "Unix time of each monitor tier's last run",
+            monitor_last_run.clone(),
+        );
+        registry.register(
+            "monitor_task_read_errors",
+            "Failed reads of the PVE task list",
+            monitor_task_read_errors.clone(),
+        );
+        registry.register("incidents_open", "Unresolved incidents", incidents_open.clone());
+        registry.register("incidents_opened", "Incidents opened or reopened by kind", incidents_opened.clone());
+        registry.register("monitor_actions", "Runbook attempts by result", monitor_actions.clone());
         let password_hashes_running = Gauge::default();
         let password_hashes_peak = Gauge::default();
         registry.register(
@@ -109,6 +166,13 @@ impl Default for Metrics {
             llm_cost,
             password_hashes_running,
             password_hashes_peak,
+            monitor_evaluations,
+            monitor_evaluation_seconds,
+            monitor_last_run,
+            monitor_task_read_errors,
+            incidents_open,
+            incidents_opened,
+            monitor_actions,
         }
     }
 }
@@ -125,6 +189,14 @@ impl Metrics {
         self.llm_tokens.get_or_create(&labels("input")).inc_by(input_tokens);
         self.llm_tokens.get_or_create(&labels("output")).inc_by(output_tokens);
         self.llm_cost.get_or_create(&labels("usd")).inc_by(cost_usd);
+    }
+
+    /// Records one monitor evaluation of `tier`.
+    pub fn monitor_run(&self, tier: &str, seconds: f64, at_unix: i64) {
+        let labels = TierLabels { tier: tier.into() };
+        self.monitor_evaluations.get_or_create(&labels).inc();
+        self.monitor_evaluation_seconds.get_or_create(&labels).observe(seconds);
+        self.monitor_last_run.get_or_create(&labels).set(at_unix);
     }
 
     /// The Prometheus text exposition.
