@@ -17,6 +17,7 @@ use jarvis_ssh::{HostKeyPolicy, SshConfig};
 use crate::cli::{CommonArgs, DemoArgs, ServeArgs};
 
 mod llm;
+pub mod notify;
 
 pub use llm::{
     ClaudeSettings, DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_CLAUDE_MAX_TOKENS, DEFAULT_CLAUDE_MODEL,
@@ -75,6 +76,8 @@ pub struct Config {
     pub mcp_allowed_hosts: Vec<String>,
     /// Chat: LLM providers, cost cap, prices, loop limits.
     pub llm: LlmSettings,
+    /// Notification targets (e-mail, webhooks), links and outbox timing.
+    pub notify: notify::NotifyConfig,
 }
 
 /// Safety settings.
@@ -222,6 +225,7 @@ impl Config {
         let mut problems = Vec::new();
         let (jwt, password, safety) = check_common(&args.common, env, &mut problems);
         let llm = llm::llm_from_args(&args.common, env, &mut problems);
+        let notify = notify::notify_from_args(&args.common, env, &mut problems);
         if jwt.is_none() {
             problems.push("JWT_SECRET is required (at least 32 random characters)".into());
         }
@@ -251,6 +255,7 @@ impl Config {
         config.safety = safety;
         config.ssh = ssh;
         config.llm = llm;
+        config.notify = notify;
         Ok(config)
     }
 
@@ -265,6 +270,7 @@ impl Config {
         let mut problems = Vec::new();
         let (jwt, password, safety) = check_common(&args.common, env, &mut problems);
         let mut llm = llm::llm_from_args(&args.common, env, &mut problems);
+        let notify = notify::notify_from_args(&args.common, env, &mut problems);
         if !problems.is_empty() {
             return Err(ConfigError(problems));
         }
@@ -287,6 +293,7 @@ impl Config {
         let mut config = assemble(c, Ipv4Addr::LOCALHOST, db_path, jwt, password, pve, true);
         config.safety = safety;
         config.llm = llm;
+        config.notify = notify;
         Ok((config, generated))
     }
 }
@@ -325,6 +332,7 @@ fn assemble(
             .filter(|h| !h.is_empty())
             .collect(),
         llm: LlmSettings::default(),
+        notify: notify::NotifyConfig::default(),
     }
 }
 
@@ -541,6 +549,51 @@ mod tests {
         args.truncate(args.len() - 2);
         let cfg = Config::from_serve(&serve(&args), &no_env).unwrap();
         assert!(!format!("{cfg:?}").contains("sk-secret-key"), "API key leaked");
+    }
+
+    #[test]
+    fn notification_settings_are_validated_with_everything_else() {
+        let mut args: Vec<&str> = GOOD.to_vec();
+        args.extend([
+            "--smtp-url",
+            "smtp://bob:s3cret-pass@mail.lan:587",
+            "--alert-email-to",
+            "ops@example.org, root@example.org",
+            "--alert-webhook-url",
+            "https://ntfy.lan/alerts,discord:https://discord.com/api/webhooks/1/tok",
+            "--public-url",
+            "https://jarvis.lan/",
+        ]);
+        let cfg = Config::from_serve(&serve(&args), &no_env).unwrap();
+        let email = cfg.notify.email.as_ref().unwrap();
+        assert_eq!(email.to, ["ops@example.org", "root@example.org"]);
+        assert!(email.from.starts_with("jarvis@"));
+        assert_eq!(cfg.notify.webhooks.len(), 2);
+        assert_eq!(cfg.notify.public_url.as_deref(), Some("https://jarvis.lan"));
+        let dump = format!("{cfg:?}");
+        assert!(!dump.contains("s3cret-pass") && !dump.contains("tok"), "secret leaked: {dump}");
+
+        let mut args: Vec<&str> = GOOD.to_vec();
+        args.extend([
+            "--smtp-url",
+            "smtp://:2525",
+            "--alert-email-to",
+            "not-an-address",
+            "--alert-webhook-url",
+            "https://example.org/x",
+            "--notify-timeout",
+            "0",
+        ]);
+        let text = Config::from_serve(&serve(&args), &no_env).unwrap_err().to_string();
+        for needle in
+            ["SMTP_URL has no host", "ALERT_EMAIL_TO", "ALERT_WEBHOOK_URL", "NOTIFY_TIMEOUT"]
+        {
+            assert!(text.contains(needle), "missing {needle} in {text}");
+        }
+        let mut args: Vec<&str> = GOOD.to_vec();
+        args.extend(["--alert-email-to", "ops@example.org"]);
+        let text = Config::from_serve(&serve(&args), &no_env).unwrap_err().to_string();
+        assert!(text.contains("ALERT_EMAIL_TO is set but SMTP_URL is not"), "{text}");
     }
 
     #[test]

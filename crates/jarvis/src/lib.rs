@@ -15,6 +15,8 @@
 //! - [`clock`] — where time-driven components read "now" (a manual clock in tests).
 //! - [`chat`] — the chat assistant: providers, routing, the agent loop, slash commands.
 //! - [`ssh`] — node name → address resolution over `jarvis-ssh`.
+//! - [`notify`] — notification targets (SMTP, webhooks) and the outbox that delivers them.
+//! - [`http_client`] — the one outbound HTTP client for operator-given URLs (SSRF guard).
 //! - [`mcp`] — the tools over MCP: streamable HTTP at `/mcp` and `jarvis mcp` on stdio.
 //! - [`api`] — REST routes (`api/router.rs` is the only list of routes) and OpenAPI.
 //! - [`realtime`] — Socket.IO namespaces (`/cluster`, `/events`, `/terminal`, `/chat`) and pushers.
@@ -37,8 +39,10 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod guard;
+pub mod http_client;
 pub mod mcp;
 pub mod metrics;
+pub mod notify;
 pub mod realtime;
 pub mod ssh;
 pub mod state;
@@ -103,6 +107,17 @@ pub async fn build_core(config: Config, pve: Arc<dyn ProxmoxApi>) -> anyhow::Res
     let db = Db::open(&config.db_path).await?;
     let cluster = ClusterState::new();
     let metrics = Metrics::default();
+    // Built here so every handler can list and test targets; only `run` starts its delivery
+    // loop, so `jarvis mcp` (which shares the database) never sends.
+    let targets = notify::Targets::from_config(&config.notify)
+        .map_err(|e| anyhow::anyhow!("notification targets: {e}"))?;
+    let outbox = notify::Outbox::new(
+        db.clone(),
+        targets,
+        notify::OutboxSettings::from_config(&config.notify),
+        metrics.clone(),
+        clock::system(),
+    );
 
     // The supervisor: every background component gets the same cancellation token, and the
     // tracker lets shutdown wait for all of them before the database closes. The poller starts
@@ -178,6 +193,7 @@ pub async fn build_core(config: Config, pve: Arc<dyn ProxmoxApi>) -> anyhow::Res
         bus,
         tools,
         ssh,
+        outbox,
     };
     Ok(Core { state, cancel, tracker })
 }
@@ -201,6 +217,8 @@ pub async fn run(
             cancel.clone(),
         ));
     }
+
+    tracker.spawn(state.outbox.clone().run(cancel.clone()));
 
     let (socket_layer, io) = realtime::layer(state.clone());
     // MCP (streamable HTTP at /mcp) shares the shutdown token so in-flight MCP work stops with

@@ -26,6 +26,15 @@ pub struct LlmLabels {
     pub kind: String,
 }
 
+/// Label set for notification counters.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct NotificationLabels {
+    /// `email`, `ntfy`, `gotify`, `discord`, `slack` or `json`.
+    pub channel: String,
+    /// `sent`, `retry` or `failed`.
+    pub outcome: String,
+}
+
 /// The metrics Jarvis exports.
 #[derive(Clone)]
 pub struct Metrics {
@@ -50,6 +59,10 @@ pub struct Metrics {
     pub password_hashes_running: Gauge,
     /// The most password hashes that ever ran at once (the gate's bound caps it).
     pub password_hashes_peak: Gauge,
+    /// Notifications (outbox rows) by channel and outcome of an attempt.
+    pub notifications: Family<NotificationLabels, Counter>,
+    /// Notifications waiting in the outbox.
+    pub notifications_pending: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -71,6 +84,18 @@ impl Default for Metrics {
         let llm_cost = Family::<LlmLabels, Counter<f64, AtomicU64>>::default();
         let password_hashes_running = Gauge::default();
         let password_hashes_peak = Gauge::default();
+        let notifications = Family::<NotificationLabels, Counter>::default();
+        let notifications_pending = Gauge::default();
+        registry.register(
+            "notifications",
+            "Notification attempts by channel and outcome (sent, retry, failed)",
+            notifications.clone(),
+        );
+        registry.register(
+            "notifications_pending",
+            "Notifications waiting in the outbox",
+            notifications_pending.clone(),
+        );
         registry.register(
             "password_hashes_running",
             "Password hashes (argon2id) running now",
@@ -109,6 +134,8 @@ impl Default for Metrics {
             llm_cost,
             password_hashes_running,
             password_hashes_peak,
+            notifications,
+            notifications_pending,
         }
     }
 }
@@ -125,6 +152,12 @@ impl Metrics {
         self.llm_tokens.get_or_create(&labels("input")).inc_by(input_tokens);
         self.llm_tokens.get_or_create(&labels("output")).inc_by(output_tokens);
         self.llm_cost.get_or_create(&labels("usd")).inc_by(cost_usd);
+    }
+
+    /// Counts `n` notifications of `channel` with `outcome` (`sent`, `retry`, `failed`).
+    pub fn notification(&self, channel: &str, outcome: &str, n: u64) {
+        let labels = NotificationLabels { channel: channel.into(), outcome: outcome.into() };
+        self.notifications.get_or_create(&labels).inc_by(n);
     }
 
     /// The Prometheus text exposition.
@@ -150,6 +183,14 @@ mod tests {
         assert!(text.contains("jarvis_pve_errors_total 1"), "{text}");
         assert!(text.contains("jarvis_logins_total{outcome=\"failure\"} 1"), "{text}");
         assert!(text.contains("jarvis_poll_duration_seconds_count 1"), "{text}");
+        m.notification("ntfy", "retry", 2);
+        m.notifications_pending.set(3);
+        let text = m.render();
+        assert!(
+            text.contains("jarvis_notifications_total{channel=\"ntfy\",outcome=\"retry\"} 2"),
+            "{text}"
+        );
+        assert!(text.contains("jarvis_notifications_pending 3"), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");
     }
 }

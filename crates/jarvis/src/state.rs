@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::guard::Guard;
 use crate::metrics::Metrics;
+use crate::notify::Outbox;
 use crate::ssh::Ssh;
 use crate::tools::Pipeline;
 
@@ -43,6 +44,8 @@ pub struct AppState {
     pub ssh: Option<Ssh>,
     /// The chat assistant.
     pub chat: ChatService,
+    /// The notification outbox (its delivery loop runs only in `serve`/`demo`).
+    pub outbox: Outbox,
 }
 
 impl std::fmt::Debug for AppState {

@@ -14,6 +14,7 @@ mod chat_view;
 pub mod confirmations;
 pub mod events;
 mod migrations;
+pub mod notifications;
 pub mod settings;
 pub mod tokens;
 pub mod usage;

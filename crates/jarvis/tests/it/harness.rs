@@ -61,6 +61,7 @@ pub fn config(pve: PveConfig, db_path: PathBuf) -> Config {
         temperature_interval: None,
         mcp_allowed_hosts: Vec::new(),
         llm: jarvis::config::LlmSettings::default(),
+        notify: jarvis::config::notify::NotifyConfig::default(),
     }
 }
 
