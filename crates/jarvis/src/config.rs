@@ -560,7 +560,7 @@ mod tests {
             "--alert-email-to",
             "ops@example.org, root@example.org",
             "--alert-webhook-url",
-            "https://ntfy.lan/alerts,discord:https://discord.com/api/webhooks/1/tok",
+            "https://ntfy.lan/alerts,discord:https://discord.com/api/webhooks/1/zz-hook-secret",
             "--public-url",
             "https://jarvis.lan/",
         ]);
@@ -571,7 +571,10 @@ mod tests {
         assert_eq!(cfg.notify.webhooks.len(), 2);
         assert_eq!(cfg.notify.public_url.as_deref(), Some("https://jarvis.lan"));
         let dump = format!("{cfg:?}");
-        assert!(!dump.contains("s3cret-pass") && !dump.contains("tok"), "secret leaked: {dump}");
+        assert!(
+            !dump.contains("s3cret-pass") && !dump.contains("zz-hook-secret"),
+            "secret leaked: {dump}"
+        );
 
         let mut args: Vec<&str> = GOOD.to_vec();
         args.extend([

@@ -96,7 +96,12 @@ impl SmtpSettings {
     /// Parses `smtp://user:pass@host:587`, `smtps://user:pass@host:465`,
     /// `smtp://host:25?tls=none` or `smtp(s)://…?tls=insecure`. The error never repeats the URL.
     pub fn parse(raw: &str) -> Result<SmtpSettings, String> {
-        let url = Url::parse(raw.trim()).map_err(|e| format!("SMTP_URL is not a URL: {e}"))?;
+        let url = Url::parse(raw.trim()).map_err(|e| match e {
+            url::ParseError::EmptyHost => {
+                "SMTP_URL has no host (e.g. smtp://user:pass@mail.lan:587)".to_string()
+            }
+            e => format!("SMTP_URL is not a URL: {e}"),
+        })?;
         let implicit = match url.scheme() {
             "smtp" => false,
             "smtps" => true,

@@ -105,13 +105,33 @@ impl EmailNotifier {
         if e.is_timeout() {
             return NotifyError::Timeout;
         }
-        if e.is_tls() {
+        if e.is_tls() || has_tls_cause(e) {
             return NotifyError::Unreachable(format!(
                 "TLS failed ({detail}); a relay with a self-signed certificate needs ?tls=insecure"
             ));
         }
         NotifyError::Unreachable(detail)
     }
+}
+
+/// Whether a rustls error (a refused certificate, a failed handshake) is among the causes.
+/// lettre reports those as connection errors; `io::Error` hides its payload from `source()`,
+/// so it is unwrapped by hand.
+fn has_tls_cause(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if err.is::<rustls::Error>() {
+            return true;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && let Some(inner) = io.get_ref()
+            && has_tls_cause(inner)
+        {
+            return true;
+        }
+        next = err.source();
+    }
+    false
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

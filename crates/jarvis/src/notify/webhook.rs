@@ -43,6 +43,7 @@ impl WebhookNotifier {
         if full.path().len() > 1 {
             secrets.push(full.path().to_string());
         }
+        secrets.extend(full.path_segments().into_iter().flatten().map(str::to_string));
         secrets.extend(full.query_pairs().map(|(_, v)| v.into_owned()));
         secrets.extend(full.password().map(str::to_string));
         let auth = match (full.username(), full.password()) {

@@ -80,6 +80,8 @@ pub struct Options {
     pub llm: Option<jarvis::config::LlmSettings>,
     /// `TRUST_PROXY`: take the client address from `X-Forwarded-For`.
     pub trust_proxy: bool,
+    /// Notification targets and outbox timing.
+    pub notify: Option<jarvis::config::notify::NotifyConfig>,
 }
 
 impl TestServer {
@@ -117,6 +119,9 @@ impl TestServer {
         cfg.trust_proxy = opts.trust_proxy;
         if let Some(llm) = opts.llm {
             cfg.llm = llm;
+        }
+        if let Some(notify) = opts.notify {
+            cfg.notify = notify;
         }
         if opts.ssh {
             let known_hosts = dir.path().join("known_hosts");
