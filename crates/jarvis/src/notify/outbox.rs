@@ -272,7 +272,10 @@ impl Outbox {
             }
             while sends.try_join_next().is_some() {}
             let now = self.clock.now();
-            let (jobs, _) = self.plan(now).await;
+            let (jobs, report) = self.plan(now).await;
+            if report.failed > 0 {
+                self.update_pending_gauge().await;
+            }
             for job in jobs {
                 let me = self.clone();
                 sends.spawn(async move {
