@@ -160,6 +160,31 @@ pub struct CommonArgs {
     /// Hours after which an open, unacknowledged incident is notified again (0 = never).
     #[arg(long = "alert-repeat-interval", env = "ALERT_REPEAT_INTERVAL", default_value_t = config::DEFAULT_REPEAT_HOURS)]
     pub alert_repeat_interval_hours: u32,
+    /// SMTP relay for alert e-mail: `smtp://user:pass@host:587` (STARTTLS, required),
+    /// `smtps://user:pass@host:465`, `smtp://host:25?tls=none` (plain LAN relay);
+    /// `?tls=insecure` accepts a self-signed certificate.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Alert e-mail recipients, comma-separated.
+    #[arg(long, env = "ALERT_EMAIL_TO")]
+    pub alert_email_to: Option<String>,
+    /// Sender of alert e-mail (default `jarvis@<hostname>`).
+    #[arg(long, env = "ALERT_EMAIL_FROM")]
+    pub alert_email_from: Option<String>,
+    /// Alert webhooks, comma-separated; `ntfy:`, `gotify:`, `discord:`, `slack:` or `json:`
+    /// before a URL picks the payload (a URL that names its service needs none).
+    #[arg(long, env = "ALERT_WEBHOOK_URL", hide_env_values = true)]
+    pub alert_webhook_url: Option<String>,
+    /// The dashboard's address as users reach it, for links in notifications
+    /// (`{PUBLIC_URL}/incidents/{id}`).
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Seconds within which notifications for one target are grouped into one message (0 = none).
+    #[arg(long = "notify-group-window", env = "NOTIFY_GROUP_WINDOW", default_value_t = config::notify::DEFAULT_GROUP_WINDOW_SECS)]
+    pub notify_group_window_secs: u64,
+    /// Longest one notification delivery may take, in seconds.
+    #[arg(long = "notify-timeout", env = "NOTIFY_TIMEOUT", default_value_t = config::notify::DEFAULT_NOTIFY_TIMEOUT_SECS)]
+    pub notify_timeout_secs: u64,
 }
 
 /// Settings of `serve` (and `mcp`, `doctor`).

@@ -18,6 +18,7 @@ use crate::cli::{CommonArgs, DemoArgs, ServeArgs};
 
 mod llm;
 mod monitor;
+pub mod notify;
 
 pub use llm::{
     ClaudeSettings, DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_CLAUDE_MAX_TOKENS, DEFAULT_CLAUDE_MODEL,
@@ -79,6 +80,8 @@ pub struct Config {
     pub llm: LlmSettings,
     /// The monitor: tier intervals, initial autonomy level, reminders.
     pub monitor: MonitorConfig,
+    /// Notification targets (e-mail, webhooks), links and outbox timing.
+    pub notify: notify::NotifyConfig,
 }
 
 /// Safety settings.
@@ -227,6 +230,7 @@ impl Config {
         let (jwt, password, safety) = check_common(&args.common, env, &mut problems);
         let llm = llm::llm_from_args(&args.common, env, &mut problems);
         let monitor = monitor::monitor_from_args(&args.common, &mut problems);
+        let notify = notify::notify_from_args(&args.common, env, &mut problems);
         if jwt.is_none() {
             problems.push("JWT_SECRET is required (at least 32 random characters)".into());
         }
@@ -257,6 +261,7 @@ impl Config {
         config.ssh = ssh;
         config.llm = llm;
         config.monitor = monitor;
+        config.notify = notify;
         Ok(config)
     }
 
@@ -272,6 +277,7 @@ impl Config {
         let (jwt, password, safety) = check_common(&args.common, env, &mut problems);
         let mut llm = llm::llm_from_args(&args.common, env, &mut problems);
         let monitor = monitor::monitor_from_args(&args.common, &mut problems);
+        let notify = notify::notify_from_args(&args.common, env, &mut problems);
         if !problems.is_empty() {
             return Err(ConfigError(problems));
         }
@@ -295,6 +301,7 @@ impl Config {
         config.safety = safety;
         config.llm = llm;
         config.monitor = monitor;
+        config.notify = notify;
         Ok((config, generated))
     }
 }
@@ -334,6 +341,7 @@ fn assemble(
             .collect(),
         llm: LlmSettings::default(),
         monitor: MonitorConfig::default(),
+        notify: notify::NotifyConfig::default(),
     }
 }
 

@@ -14,7 +14,11 @@
 //! - [`bus`], [`events`] — the event bus and activity events.
 //! - [`clock`] — where time-driven components read "now" (a manual clock in tests).
 //! - [`chat`] — the chat assistant: providers, routing, the agent loop, slash commands.
+//! - [`monitor`] — the autonomous monitor's driver (schedule, reads, effects) and its handle.
+//! - [`supervisor`] — named background components on one cancellation token.
 //! - [`ssh`] — node name → address resolution over `jarvis-ssh`.
+//! - [`notify`] — notification targets (SMTP, webhooks) and the outbox that delivers them.
+//! - [`http_client`] — the one outbound HTTP client for operator-given URLs (SSRF guard).
 //! - [`mcp`] — the tools over MCP: streamable HTTP at `/mcp` and `jarvis mcp` on stdio.
 //! - [`api`] — REST routes (`api/router.rs` is the only list of routes) and OpenAPI.
 //! - [`realtime`] — Socket.IO namespaces (`/cluster`, `/events`, `/terminal`, `/chat`) and pushers.
@@ -37,12 +41,15 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod guard;
+pub mod http_client;
 pub mod mcp;
 pub mod metrics;
 pub mod monitor;
+pub mod notify;
 pub mod realtime;
 pub mod ssh;
 pub mod state;
+pub mod supervisor;
 pub mod tools;
 pub mod web;
 
@@ -53,8 +60,6 @@ use std::time::{Duration, Instant};
 
 use jarvis_proxmox::{ProxmoxActions, ProxmoxApi, PveClient};
 use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::auth::AuthService;
 use crate::cluster::{ClusterState, Poller};
@@ -67,15 +72,15 @@ use crate::state::AppState;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// The stateful core `serve` and `jarvis mcp` share: database, auth, cluster state and its
-/// poller, SSH, guard, event bus and the one tool pipeline, with the supervisor (cancellation
-/// token + task tracker) of the background components it started.
+/// poller, SSH, guard, event bus and the one tool pipeline, with the supervisor of the
+/// background components it started.
 pub struct Core {
     /// The handles every handler and component shares.
     pub state: AppState,
-    /// Cancelled at shutdown; every background component watches it.
-    pub cancel: CancellationToken,
-    /// Background components, waited for at shutdown.
-    pub tracker: TaskTracker,
+    /// Starts, names and stops the background components.
+    pub supervisor: supervisor::Supervisor,
+    /// PVE reads for components started later (the monitor's task list).
+    pub pve_read: Arc<dyn ProxmoxApi>,
 }
 
 impl std::fmt::Debug for Core {
@@ -88,12 +93,43 @@ impl Core {
     /// Stops the background components (waiting at most `SHUTDOWN_GRACE`, 10 s), then
     /// checkpoints and closes the database.
     pub async fn shutdown(self) -> anyhow::Result<()> {
-        self.cancel.cancel();
-        self.tracker.close();
-        if tokio::time::timeout(SHUTDOWN_GRACE, self.tracker.wait()).await.is_err() {
+        if !self.supervisor.shutdown(SHUTDOWN_GRACE).await {
             tracing::warn!("some components did not stop within {SHUTDOWN_GRACE:?}");
         }
         self.state.db.close().await?;
+        Ok(())
+    }
+
+    /// Starts the components only a serving Jarvis runs — never `jarvis mcp`, which shares the
+    /// database and would otherwise act and notify a second time: temperatures, the
+    /// notification outbox and the monitor.
+    pub async fn start_acting_components(&self) -> anyhow::Result<()> {
+        let (state, sup) = (&self.state, &self.supervisor);
+        if let (Some(ssh), Some(interval)) = (&state.ssh, state.config.temperature_interval) {
+            let run = cluster::temperatures::run(
+                ssh.clone(),
+                state.cluster.clone(),
+                interval,
+                sup.token(),
+            );
+            sup.spawn("temperatures", run);
+        }
+        sup.spawn("outbox", state.outbox.clone().run(sup.token()));
+        let driver = monitor::Driver::start(monitor::DriverDeps {
+            db: state.db.clone(),
+            pipeline: state.tools.clone(),
+            pve: self.pve_read.clone(),
+            cluster: state.cluster.clone(),
+            guard: state.guard.clone(),
+            outbox: state.outbox.clone(),
+            bus: state.bus.clone(),
+            metrics: state.metrics.clone(),
+            clock: clock::system(),
+            service: state.monitor.clone(),
+            config: state.config.monitor.clone(),
+        })
+        .await?;
+        sup.spawn("monitor", driver.run(sup.token()));
         Ok(())
     }
 }
@@ -128,19 +164,30 @@ pub async fn build_core(config: Config, pve: PveHandles) -> anyhow::Result<Core>
     let db = Db::open(&config.db_path).await?;
     let cluster = ClusterState::new();
     let metrics = Metrics::default();
+    // Built here so every handler can list and test targets; only `run` starts its delivery
+    // loop, so `jarvis mcp` (which shares the database) never sends.
+    let targets = notify::Targets::from_config(&config.notify)
+        .map_err(|e| anyhow::anyhow!("notification targets: {e}"))?;
+    let outbox = notify::Outbox::new(
+        db.clone(),
+        targets,
+        notify::OutboxSettings::from_config(&config.notify),
+        metrics.clone(),
+        clock::system(),
+    );
 
-    // The supervisor: every background component gets the same cancellation token, and the
-    // tracker lets shutdown wait for all of them before the database closes. The poller starts
-    // first so the first cluster read overlaps the (deliberately slow) password hashing below.
-    let cancel = CancellationToken::new();
-    let tracker = TaskTracker::new();
+    // Every background component gets the same cancellation token, and shutdown waits for all
+    // of them before the database closes. The poller starts first so the first cluster read
+    // overlaps the (deliberately slow) password hashing below.
+    let supervisor = supervisor::Supervisor::new();
+    let pve_read = pve.read.clone();
     let poller = Poller {
         api: pve.read.clone(),
         state: cluster.clone(),
         metrics: metrics.clone(),
         interval: config.poll_interval,
     };
-    tracker.spawn(poller.run(cancel.clone()));
+    supervisor.spawn("cluster poller", poller.run(supervisor.token()));
 
     let rest = async {
         let ssh = match &config.ssh {
@@ -165,7 +212,7 @@ pub async fn build_core(config: Config, pve: PveHandles) -> anyhow::Result<Core>
     let (ssh, auth, guard) = match rest.await {
         Ok(parts) => parts,
         Err(e) => {
-            cancel.cancel();
+            supervisor.shutdown(SHUTDOWN_GRACE).await;
             return Err(e);
         }
     };
@@ -187,9 +234,10 @@ pub async fn build_core(config: Config, pve: PveHandles) -> anyhow::Result<Core>
         config.llm.clone(),
         chat::providers::Providers::from_settings(&config.llm),
         config.safety.override_key.as_ref().map(|k| k.expose().clone()),
-        cancel.child_token(),
+        supervisor.token().child_token(),
     )
     .with_metrics(metrics.clone());
+    let monitor = monitor::MonitorService::new(config.monitor.initial_level, guard.kill_switch());
     let state = AppState {
         chat,
         config: Arc::new(config),
@@ -202,8 +250,10 @@ pub async fn build_core(config: Config, pve: PveHandles) -> anyhow::Result<Core>
         bus,
         tools,
         ssh,
+        outbox,
+        monitor,
     };
-    Ok(Core { state, cancel, tracker })
+    Ok(Core { state, supervisor, pve_read })
 }
 
 /// Runs the server on `listener` until `shutdown` resolves, then drains sockets, stops the
@@ -215,30 +265,28 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let core = build_core(config, pve).await?;
-    let (state, cancel, tracker) = (core.state.clone(), core.cancel.clone(), &core.tracker);
-
-    if let (Some(ssh), Some(interval)) = (&state.ssh, state.config.temperature_interval) {
-        tracker.spawn(cluster::temperatures::run(
-            ssh.clone(),
-            state.cluster.clone(),
-            interval,
-            cancel.clone(),
-        ));
-    }
+    core.start_acting_components().await?;
+    let state = core.state.clone();
+    let sup = core.supervisor.clone();
+    let cancel = sup.token();
 
     let (socket_layer, io) = realtime::layer(state.clone());
     // MCP (streamable HTTP at /mcp) shares the shutdown token so in-flight MCP work stops with
     // everything else.
     let app = api::router(state.clone(), socket_layer, cancel.clone());
 
-    tracker.spawn(realtime::push_cluster_changes(io.clone(), state.clone(), cancel.clone()));
-    tracker.spawn(realtime::push_events(io.clone(), state.clone(), cancel.clone()));
-    tracker.spawn(realtime::sweep_expired_sockets(
+    sup.spawn(
+        "cluster push",
+        realtime::push_cluster_changes(io.clone(), state.clone(), cancel.clone()),
+    );
+    sup.spawn("events push", realtime::push_events(io.clone(), state.clone(), cancel.clone()));
+    let sweep = realtime::sweep_expired_sockets(
         io.clone(),
         state.clone(),
         Duration::from_secs(30),
         cancel.clone(),
-    ));
+    );
+    sup.spawn("socket sweeper", sweep);
 
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "jarvis listening");

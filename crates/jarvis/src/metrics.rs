@@ -40,6 +40,15 @@ pub struct LlmLabels {
     pub kind: String,
 }
 
+/// Label set for notification counters.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct NotificationLabels {
+    /// `email`, `ntfy`, `gotify`, `discord`, `slack` or `json`.
+    pub channel: String,
+    /// `sent`, `retry` or `failed`.
+    pub outcome: String,
+}
+
 /// The metrics Jarvis exports.
 #[derive(Clone)]
 pub struct Metrics {
@@ -78,6 +87,10 @@ pub struct Metrics {
     pub incidents_opened: Family<KindLabels, Counter>,
     /// Runbook attempts by result (`pending` when submitted, then the final result).
     pub monitor_actions: Family<KindLabels, Counter>,
+    /// Notifications (outbox rows) by channel and outcome of an attempt.
+    pub notifications: Family<NotificationLabels, Counter>,
+    /// Notifications waiting in the outbox.
+    pub notifications_pending: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -107,7 +120,11 @@ impl Default for Metrics {
         let incidents_open = Gauge::default();
         let incidents_opened = Family::<KindLabels, Counter>::default();
         let monitor_actions = Family::<KindLabels, Counter>::default();
-        registry.register("monitor_evaluations", "Monitor evaluations by tier", monitor_evaluations.clone());
+        registry.register(
+            "monitor_evaluations",
+            "Monitor evaluations by tier",
+            monitor_evaluations.clone(),
+        );
         registry.register(
             "monitor_evaluation_seconds",
             "Duration of a monitor evaluation by tier",
@@ -124,10 +141,26 @@ impl Default for Metrics {
             monitor_task_read_errors.clone(),
         );
         registry.register("incidents_open", "Unresolved incidents", incidents_open.clone());
-        registry.register("incidents_opened", "Incidents opened or reopened by kind", incidents_opened.clone());
+        registry.register(
+            "incidents_opened",
+            "Incidents opened or reopened by kind",
+            incidents_opened.clone(),
+        );
         registry.register("monitor_actions", "Runbook attempts by result", monitor_actions.clone());
         let password_hashes_running = Gauge::default();
         let password_hashes_peak = Gauge::default();
+        let notifications = Family::<NotificationLabels, Counter>::default();
+        let notifications_pending = Gauge::default();
+        registry.register(
+            "notifications",
+            "Notification attempts by channel and outcome (sent, retry, failed)",
+            notifications.clone(),
+        );
+        registry.register(
+            "notifications_pending",
+            "Notifications waiting in the outbox",
+            notifications_pending.clone(),
+        );
         registry.register(
             "password_hashes_running",
             "Password hashes (argon2id) running now",
@@ -173,6 +206,8 @@ impl Default for Metrics {
             incidents_open,
             incidents_opened,
             monitor_actions,
+            notifications,
+            notifications_pending,
         }
     }
 }
@@ -199,6 +234,12 @@ impl Metrics {
         self.monitor_last_run.get_or_create(&labels).set(at_unix);
     }
 
+    /// Counts `n` notifications of `channel` with `outcome` (`sent`, `retry`, `failed`).
+    pub fn notification(&self, channel: &str, outcome: &str, n: u64) {
+        let labels = NotificationLabels { channel: channel.into(), outcome: outcome.into() };
+        self.notifications.get_or_create(&labels).inc_by(n);
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -222,6 +263,14 @@ mod tests {
         assert!(text.contains("jarvis_pve_errors_total 1"), "{text}");
         assert!(text.contains("jarvis_logins_total{outcome=\"failure\"} 1"), "{text}");
         assert!(text.contains("jarvis_poll_duration_seconds_count 1"), "{text}");
+        m.notification("ntfy", "retry", 2);
+        m.notifications_pending.set(3);
+        let text = m.render();
+        assert!(
+            text.contains("jarvis_notifications_total{channel=\"ntfy\",outcome=\"retry\"} 2"),
+            "{text}"
+        );
+        assert!(text.contains("jarvis_notifications_pending 3"), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");
     }
 }

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::guard::Guard;
 use crate::metrics::Metrics;
+use crate::notify::Outbox;
 use crate::ssh::Ssh;
 use crate::tools::Pipeline;
 
@@ -40,6 +41,10 @@ pub struct AppState {
     pub ssh: Option<Ssh>,
     /// The chat assistant.
     pub chat: ChatService,
+    /// The monitor's status and commands (its driver runs only in `serve`/`demo`).
+    pub monitor: crate::monitor::MonitorService,
+    /// The notification outbox (its delivery loop runs only in `serve`/`demo`).
+    pub outbox: Outbox,
 }
 
 impl std::fmt::Debug for AppState {

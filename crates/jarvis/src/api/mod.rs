@@ -8,6 +8,7 @@ mod cluster;
 mod cost;
 mod health;
 mod monitor;
+mod notifications;
 pub mod openapi;
 mod router;
 mod routing;

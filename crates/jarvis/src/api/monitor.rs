@@ -18,12 +18,9 @@ use crate::state::AppState;
 
 /// The monitor status as it stands.
 pub fn monitor_status(state: &AppState) -> MonitorStatus {
-    MonitorStatus {
-        running: false,
-        autonomy_level: 0,
-        kill_switch: state.guard.kill_switch(),
-        active_remediations: 0,
-    }
+    let mut status = state.monitor.status();
+    status.kill_switch = state.guard.kill_switch();
+    status
 }
 
 /// Monitor and kill switch status.

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, auth, chat, cluster, cost, health, monitor, routing, tools};
+use super::{audit, auth, chat, cluster, cost, health, monitor, notifications, routing, tools};
 
 /// The API document.
 #[derive(OpenApi)]
@@ -16,11 +16,12 @@ use super::{audit, auth, chat, cluster, cost, health, monitor, routing, tools};
         tools::list, tools::execute, tools::pending, tools::decide,
         monitor::status, monitor::set_kill_switch, monitor::events, audit::list, audit::verify,
         chat::status, chat::sessions, chat::session, cost::summary, cost::sessions,
-        cost::history, cost::budget, routing::get_routing, routing::put_routing
+        cost::history, cost::budget, routing::get_routing, routing::put_routing,
+        notifications::test, notifications::list
     ),
     modifiers(&BearerAuth),
     tags((name = "auth"), (name = "cluster"), (name = "tools"), (name = "monitor"), (name = "audit"),
-        (name = "chat"), (name = "cost"), (name = "meta"))
+        (name = "chat"), (name = "cost"), (name = "notifications"), (name = "meta"))
 )]
 pub struct ApiDoc;
 
@@ -60,6 +61,8 @@ mod tests {
             "/api/cost/summary",
             "/api/cost/budget",
             "/api/routing",
+            "/api/notifications",
+            "/api/notifications/test",
         ] {
             assert!(doc["paths"].get(path).is_some(), "missing {path}");
         }
@@ -77,6 +80,8 @@ mod tests {
             "CostSummary",
             "BudgetView",
             "RoutingSettings",
+            "TestResults",
+            "NotificationList",
         ] {
             assert!(schemas.get(s).is_some(), "missing schema {s}");
         }

@@ -17,7 +17,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{audit, auth, chat, cluster, cost, health, monitor, openapi, routing, tools};
+use super::{
+    audit, auth, chat, cluster, cost, health, monitor, notifications, openapi, routing, tools,
+};
 use crate::error::{AppError, api_not_found, panic_response};
 use crate::state::AppState;
 use crate::web;
@@ -55,6 +57,8 @@ pub fn router(
         .route("/api/monitor/status", get(monitor::status))
         .route("/api/monitor/killswitch", put(monitor::set_kill_switch))
         .route("/api/events", get(monitor::events))
+        .route("/api/notifications", get(notifications::list))
+        .route("/api/notifications/test", post(notifications::test))
         .route("/api/audit", get(audit::list))
         .route("/api/audit/verify", get(audit::verify))
         .route("/api/chat/status", get(chat::status))

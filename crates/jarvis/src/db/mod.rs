@@ -15,6 +15,7 @@ pub mod confirmations;
 pub mod events;
 mod migrations;
 pub mod monitor;
+pub mod notifications;
 pub mod settings;
 pub mod tokens;
 pub mod usage;

@@ -28,7 +28,7 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let core = crate::build_core(config, crate::PveHandles::new(pve)).await?;
     let handler = JarvisMcp::new(core.state.tools.clone(), core.state.cluster.clone());
     tracing::info!(db = %db_path.display(), "serving MCP on stdin/stdout");
-    let served = serve(handler, core.cancel.child_token()).await;
+    let served = serve(handler, core.supervisor.token().child_token()).await;
     core.shutdown().await?;
     served
 }

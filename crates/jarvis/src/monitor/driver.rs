@@ -83,7 +83,10 @@ impl std::fmt::Debug for Driver {
     }
 }
 
-async fn stored<T: serde::de::DeserializeOwned>(db: &Db, key: &'static str) -> Result<Option<T>, DbError> {
+async fn stored<T: serde::de::DeserializeOwned>(
+    db: &Db,
+    key: &'static str,
+) -> Result<Option<T>, DbError> {
     Ok(db.setting(key).await?.and_then(|text| match serde_json::from_str(&text) {
         Ok(v) => Some(v),
         Err(e) => {
@@ -107,7 +110,9 @@ impl Driver {
             repeat_interval: deps.config.repeat_interval,
             ..MonitorSettings::default()
         };
-        if let Some(t) = stored::<ThresholdSettings>(db, THRESHOLDS_KEY).await?.filter(|t| t.validate().is_ok()) {
+        if let Some(t) =
+            stored::<ThresholdSettings>(db, THRESHOLDS_KEY).await?.filter(|t| t.validate().is_ok())
+        {
             settings.thresholds = t;
         }
         if let Some(off) = stored::<BTreeSet<String>>(db, RUNBOOKS_OFF_KEY).await? {
@@ -128,7 +133,12 @@ impl Driver {
             done_rx,
             in_flight: 0,
         };
-        tracing::info!(level = level.number(), incidents = restored.0, actions = restored.1, "monitor restored");
+        tracing::info!(
+            level = level.number(),
+            incidents = restored.0,
+            actions = restored.1,
+            "monitor restored"
+        );
         driver.apply(fx).await;
         driver.check_confirmations().await;
         driver.publish_status();
@@ -171,7 +181,11 @@ impl Driver {
         if tier == MonitorTier::Background {
             self.retention(now).await;
         }
-        self.deps.metrics.monitor_run(tier.as_str(), started.elapsed().as_secs_f64(), now.timestamp());
+        self.deps.metrics.monitor_run(
+            tier.as_str(),
+            started.elapsed().as_secs_f64(),
+            now.timestamp(),
+        );
     }
 
     async fn read(&self, tasks: bool, now: DateTime<Utc>) -> Reads {
@@ -187,10 +201,11 @@ impl Driver {
         } else {
             None
         };
-        let actions = self.deps.db.jarvis_lifecycle_actions(now - ACTION_HORIZON).await.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "monitor: reading the audit log failed");
-            Vec::new()
-        });
+        let actions =
+            self.deps.db.jarvis_lifecycle_actions(now - ACTION_HORIZON).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "monitor: reading the audit log failed");
+                Vec::new()
+            });
         // Unreadable kill switch: count it as on — the monitor then only watches.
         let kill_switch = self.deps.guard.refresh().await.unwrap_or(true);
         self.deps.service.note_kill_switch(kill_switch);
@@ -244,7 +259,11 @@ impl Driver {
         let before = self.deps.db.incident(inc.id.clone()).await.ok().flatten();
         let opened = before.as_ref().is_none_or(|b| b.occurrences < inc.occurrences);
         if opened {
-            self.deps.metrics.incidents_opened.get_or_create(&KindLabels { kind: inc.kind.as_str().into() }).inc();
+            self.deps
+                .metrics
+                .incidents_opened
+                .get_or_create(&KindLabels { kind: inc.kind.as_str().into() })
+                .inc();
         }
         if let Err(e) = self.deps.db.save_incident(&inc).await {
             tracing::error!(error = %e, incident = %inc.id, "could not store an incident");
@@ -274,7 +293,8 @@ impl Driver {
     }
 
     async fn event(&self, d: EventDraft) {
-        let event = new_event(d.kind, d.severity, EventSource::Monitor, d.title, d.message).with_node(d.node);
+        let event = new_event(d.kind, d.severity, EventSource::Monitor, d.title, d.message)
+            .with_node(d.node);
         crate::events::record(&self.deps.db, &self.deps.bus, event).await;
     }
 
@@ -286,14 +306,16 @@ impl Driver {
         // stops it here, before anything reaches the pipeline (so not even a refusal is audited).
         if self.deps.guard.refresh().await.unwrap_or(true) {
             let reason = "the kill switch is on".to_string();
-            let _ = done.send((id, ActionOutcome::Blocked { audit_id: None, reason, permanent: false }));
+            let _ = done
+                .send((id, ActionOutcome::Blocked { audit_id: None, reason, permanent: false }));
             self.in_flight += 1;
             return;
         }
         let call = match parse_call(&req.tool, &req.args) {
             Ok(call) => call,
             Err(e) => {
-                let _ = done.send((id, ActionOutcome::Failed { audit_id: None, error: e.to_string() }));
+                let _ =
+                    done.send((id, ActionOutcome::Failed { audit_id: None, error: e.to_string() }));
                 self.in_flight += 1;
                 return;
             }
@@ -307,11 +329,15 @@ impl Driver {
         let pipeline = self.deps.pipeline.clone();
         self.in_flight += 1;
         tokio::spawn(async move {
-            let submitted = tokio::time::timeout(ACTION_TIMEOUT, pipeline.submit_call(call, origin)).await;
+            let submitted =
+                tokio::time::timeout(ACTION_TIMEOUT, pipeline.submit_call(call, origin)).await;
             let outcome = match submitted {
                 Err(_) => ActionOutcome::Failed {
                     audit_id: None,
-                    error: format!("no answer within {} s; it may still complete", ACTION_TIMEOUT.as_secs()),
+                    error: format!(
+                        "no answer within {} s; it may still complete",
+                        ACTION_TIMEOUT.as_secs()
+                    ),
                 },
                 Ok(Err(e)) => ActionOutcome::Failed { audit_id: None, error: e.to_string() },
                 Ok(Ok(outcome)) => match outcome {
@@ -366,7 +392,12 @@ impl Driver {
         }
     }
 
-    async fn confirmation_status(&mut self, id: &str, status: ConfirmationStatus, result: Option<serde_json::Value>) {
+    async fn confirmation_status(
+        &mut self,
+        id: &str,
+        status: ConfirmationStatus,
+        result: Option<serde_json::Value>,
+    ) {
         let settled = match status {
             ConfirmationStatus::Pending | ConfirmationStatus::Approved => return,
             ConfirmationStatus::Executed => Settled::Executed,

@@ -13,7 +13,9 @@ mod inputs;
 
 use std::sync::Arc;
 
-use jarvis_domain::monitor::{AutonomyLevel, CommandError, Incident, LastRuns, MonitorTier, Silence, ThresholdSettings};
+use jarvis_domain::monitor::{
+    AutonomyLevel, CommandError, Incident, LastRuns, MonitorTier, Silence, ThresholdSettings,
+};
 use parking_lot::RwLock;
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
@@ -134,7 +136,10 @@ impl MonitorService {
         self.rx.lock().take()
     }
 
-    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, MonitorError> {
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, MonitorError> {
         let (reply, rx) = oneshot::channel();
         self.tx.send(make(reply)).await.map_err(|_| MonitorError::NotRunning)?;
         rx.await.map_err(|_| MonitorError::NotRunning)

@@ -13,7 +13,7 @@ use crate::state::AppState;
 /// Connect handler (after the auth middleware).
 pub async fn on_connect(s: SocketRef, State(state): State<AppState>) {
     state.metrics.socket_clients.inc();
-    let _ = s.emit("monitor:status", &crate::api::monitor_status(&state));
+    let _ = s.emit("monitor:status", &state.monitor.status());
     s.on_disconnect(async |State(state): State<AppState>| {
         state.metrics.socket_clients.dec();
     });
@@ -42,6 +42,7 @@ pub async fn push_events(io: SocketIo, state: AppState, cancel: CancellationToke
             ServerEvent::Event(e) => ns.emit("event", e).await,
             ServerEvent::Confirmation(c) => ns.emit("confirmation", c).await,
             ServerEvent::MonitorStatus(m) => ns.emit("monitor:status", m).await,
+            ServerEvent::Incident(i) => ns.emit("incident", i.as_ref()).await,
         };
     }
 }

@@ -64,6 +64,7 @@ pub fn config(pve: PveConfig, db_path: PathBuf) -> Config {
         // Off unless a test asks for it: the monitor would otherwise act on what other tests do
         // to the simulator behind Jarvis's back.
         monitor: jarvis::config::MonitorConfig { intervals: [None; 4], ..Default::default() },
+        notify: jarvis::config::notify::NotifyConfig::default(),
     }
 }
 
@@ -82,6 +83,8 @@ pub struct Options {
     pub llm: Option<jarvis::config::LlmSettings>,
     /// `TRUST_PROXY`: take the client address from `X-Forwarded-For`.
     pub trust_proxy: bool,
+    /// Notification targets and outbox timing.
+    pub notify: Option<jarvis::config::notify::NotifyConfig>,
 }
 
 impl TestServer {
@@ -119,6 +122,9 @@ impl TestServer {
         cfg.trust_proxy = opts.trust_proxy;
         if let Some(llm) = opts.llm {
             cfg.llm = llm;
+        }
+        if let Some(notify) = opts.notify {
+            cfg.notify = notify;
         }
         if opts.ssh {
             let known_hosts = dir.path().join("known_hosts");

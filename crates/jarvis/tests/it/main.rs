@@ -11,6 +11,7 @@ mod cluster;
 mod contract;
 mod harness;
 mod mcp;
+mod notifications;
 mod pipeline;
 mod process;
 mod real_sshd;

@@ -1,0 +1,8 @@
+//! Notification tests against real servers: an SMTP server library (plain, STARTTLS with AUTH,
+//! implicit TLS through a TLS terminator), axum receivers on loopback for each webhook
+//! preset, and the outbox over a real SQLite file with a manual clock.
+
+mod email;
+mod outbox;
+mod support;
+mod webhook;
