@@ -1,5 +1,6 @@
-//! The pure half of the tamper-evident audit log (SAFE-08): the entry shape, its hash, and chain
-//! verification. Storage lives in the server; this module only says what a valid chain is.
+//! The pure half of the tamper-evident audit log (SAFE-08): the entry shape, its vocabulary
+//! ([`Decision`], [`Outcome`]), its hash, and chain verification. Storage lives in the server;
+//! this module only says what a valid chain is and which words its writers use.
 //!
 //! Each entry's `hash` is SHA-256 over an unambiguous encoding of the previous entry's hash and
 //! every field of the entry, so editing, deleting, inserting or reordering any row breaks the
@@ -16,6 +17,133 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 
 /// The values `source` takes.
 pub const AUDIT_SOURCES: &[&str] = &["chat", "api", "mcp", "monitor", "terminal", "ui"];
+
+/// What was decided about a request: the `decision` column. Writers use these; rows keep the
+/// word as text ([`Decision::as_str`]), so the stored rows and their hashes do not depend on
+/// this enum, and a word from another version still displays ([`AuditEntry::decision_kind`]
+/// is `None` for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Decision {
+    /// The safety decision let a tool run (its outcome says how it went).
+    Executed,
+    /// The safety decision (or an unknown tool, or a broken digest) refused it.
+    Blocked,
+    /// A confirmation record was created; nothing ran yet.
+    ConfirmationRequested,
+    /// An operator approved a confirmation.
+    Approved,
+    /// An operator denied a confirmation.
+    Denied,
+    /// A session asked for elevation with the override passkey.
+    Elevate,
+    /// The kill switch was thrown.
+    KillSwitchOn,
+    /// The kill switch was released.
+    KillSwitchOff,
+    /// The LLM routing settings were changed.
+    RoutingUpdated,
+    /// A terminal session to a node started.
+    TerminalStart,
+    /// A terminal session to a node ended.
+    TerminalEnd,
+}
+
+impl Decision {
+    /// Every decision, for tests and documentation.
+    pub const ALL: &'static [Decision] = &[
+        Decision::Executed,
+        Decision::Blocked,
+        Decision::ConfirmationRequested,
+        Decision::Approved,
+        Decision::Denied,
+        Decision::Elevate,
+        Decision::KillSwitchOn,
+        Decision::KillSwitchOff,
+        Decision::RoutingUpdated,
+        Decision::TerminalStart,
+        Decision::TerminalEnd,
+    ];
+
+    /// The stored word (`executed`, `kill_switch_on`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Executed => "executed",
+            Decision::Blocked => "blocked",
+            Decision::ConfirmationRequested => "confirmation_requested",
+            Decision::Approved => "approved",
+            Decision::Denied => "denied",
+            Decision::Elevate => "elevate",
+            Decision::KillSwitchOn => "kill_switch_on",
+            Decision::KillSwitchOff => "kill_switch_off",
+            Decision::RoutingUpdated => "routing_updated",
+            Decision::TerminalStart => "terminal_start",
+            Decision::TerminalEnd => "terminal_end",
+        }
+    }
+
+    /// The decision a stored word names; `None` for a word this version does not know.
+    pub fn parse(word: &str) -> Option<Decision> {
+        Decision::ALL.iter().copied().find(|d| d.as_str() == word)
+    }
+}
+
+impl std::fmt::Display for Decision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What happened: the `outcome` column, stored as text like [`Decision`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// It ran (or the change was applied) and succeeded.
+    Success,
+    /// It ran and failed.
+    Failure,
+    /// It was refused.
+    Blocked,
+    /// It waits for an operator.
+    Pending,
+    /// The confirmation was approved (its execution is the next row).
+    Approved,
+    /// The confirmation (or an elevation) was denied.
+    Denied,
+}
+
+impl Outcome {
+    /// Every outcome, for tests and documentation.
+    pub const ALL: &'static [Outcome] = &[
+        Outcome::Success,
+        Outcome::Failure,
+        Outcome::Blocked,
+        Outcome::Pending,
+        Outcome::Approved,
+        Outcome::Denied,
+    ];
+
+    /// The stored word (`success`, `pending`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Blocked => "blocked",
+            Outcome::Pending => "pending",
+            Outcome::Approved => "approved",
+            Outcome::Denied => "denied",
+        }
+    }
+
+    /// The outcome a stored word names; `None` for a word this version does not know.
+    pub fn parse(word: &str) -> Option<Outcome> {
+        Outcome::ALL.iter().copied().find(|o| o.as_str() == word)
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One audit record (`GET /api/audit` entry).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,9 +166,10 @@ pub struct AuditEntry {
     /// The tool's tier, for tool calls.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<Tier>,
-    /// What the safety layer decided (`execute`, `confirm`, `blocked:protected`, `approved`, …).
+    /// What was decided: a [`Decision`] word (`executed`, `blocked`, `approved`, …). Text, so
+    /// rows from any version display as stored.
     pub decision: String,
-    /// What happened (`ok`, `error`, `blocked`, `pending`, …).
+    /// What happened: an [`Outcome`] word (`success`, `failure`, `pending`, …), text likewise.
     pub outcome: String,
     /// Extra detail: the block reason, an error message, a terminal session id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,6 +181,16 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
+    /// The decision, when this version knows its word.
+    pub fn decision_kind(&self) -> Option<Decision> {
+        Decision::parse(&self.decision)
+    }
+
+    /// The outcome, when this version knows its word.
+    pub fn outcome_kind(&self) -> Option<Outcome> {
+        Outcome::parse(&self.outcome)
+    }
+
     /// Links this entry after `prev_hash` and computes its hash (what the writer does just
     /// before inserting the row).
     pub fn chain_to(&mut self, prev_hash: &str) {
@@ -247,5 +386,52 @@ mod tests {
         assert!(v.get("detail").is_none());
         let back: AuditEntry = serde_json::from_value(v).unwrap();
         assert_eq!(&back, e);
+    }
+
+    #[test]
+    fn vocabulary_words_are_the_stored_ones_and_parse_back() {
+        let decisions: Vec<&str> = Decision::ALL.iter().map(|d| d.as_str()).collect();
+        assert_eq!(
+            decisions,
+            [
+                "executed",
+                "blocked",
+                "confirmation_requested",
+                "approved",
+                "denied",
+                "elevate",
+                "kill_switch_on",
+                "kill_switch_off",
+                "routing_updated",
+                "terminal_start",
+                "terminal_end",
+            ]
+        );
+        let outcomes: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
+        assert_eq!(outcomes, ["success", "failure", "blocked", "pending", "approved", "denied"]);
+        for d in Decision::ALL {
+            assert_eq!(Decision::parse(d.as_str()), Some(*d));
+            assert_eq!(d.to_string(), d.as_str());
+        }
+        for o in Outcome::ALL {
+            assert_eq!(Outcome::parse(o.as_str()), Some(*o));
+            assert_eq!(o.to_string(), o.as_str());
+        }
+        assert_eq!(Decision::parse("Executed"), None, "words are exact");
+        assert_eq!(Outcome::parse(""), None);
+    }
+
+    #[test]
+    fn unknown_stored_words_still_display_and_verify() {
+        // `entry()` writes words no writer uses today, like a row from another version.
+        let c = chain(3);
+        assert_eq!(verify_chain(&c), Ok(()));
+        assert_eq!((c[0].decision.as_str(), c[0].decision_kind()), ("confirm", None));
+        assert_eq!((c[0].outcome.as_str(), c[0].outcome_kind()), ("ok", None));
+        let mut known = entry(1);
+        known.decision = Decision::KillSwitchOn.as_str().into();
+        known.outcome = Outcome::Success.as_str().into();
+        assert_eq!(known.decision_kind(), Some(Decision::KillSwitchOn));
+        assert_eq!(known.outcome_kind(), Some(Outcome::Success));
     }
 }

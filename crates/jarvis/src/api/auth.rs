@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
+use jarvis_domain::audit::{Decision, Outcome};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
@@ -164,8 +165,8 @@ pub async fn elevate(
         tool: None,
         args: None,
         tier: None,
-        decision: "elevate".into(),
-        outcome: if granted.is_some() { "success" } else { "denied" }.into(),
+        decision: Decision::Elevate,
+        outcome: if granted.is_some() { Outcome::Success } else { Outcome::Denied },
         detail: None,
     };
     state.db.append_audit(audit).await.map_err(AppError::internal)?;

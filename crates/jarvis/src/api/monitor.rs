@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
+use jarvis_domain::audit::{Decision, Outcome};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::{IntoParams, ToSchema};
@@ -66,8 +67,8 @@ pub async fn set_kill_switch(
             tool: None,
             args: Some(serde_json::json!({"active": body.active})),
             tier: None,
-            decision: if body.active { "kill_switch_on" } else { "kill_switch_off" }.into(),
-            outcome: "success".into(),
+            decision: if body.active { Decision::KillSwitchOn } else { Decision::KillSwitchOff },
+            outcome: Outcome::Success,
             detail: None,
         })
         .await

@@ -4,6 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use jarvis_domain::audit::{Decision, Outcome};
 use jarvis_domain::routing::RoutingRules;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -107,8 +108,8 @@ pub async fn put_routing(
         tool: None,
         args: Some(serde_json::json!({"dailyBudgetUsd": config.daily_budget_usd})),
         tier: None,
-        decision: "routing_updated".into(),
-        outcome: "success".into(),
+        decision: Decision::RoutingUpdated,
+        outcome: Outcome::Success,
         detail: None,
     };
     if let Err(e) = state.db.append_audit(audit).await {

@@ -6,7 +6,7 @@
 //! rules live in `jarvis_domain::audit`; this module only stores and reads rows.
 
 use chrono::{DateTime, Utc};
-use jarvis_domain::audit::{AuditEntry, GENESIS_HASH, entry_hash};
+use jarvis_domain::audit::{AuditEntry, Decision, GENESIS_HASH, Outcome, entry_hash};
 use jarvis_domain::tools::Tier;
 use rusqlite::{OptionalExtension, TransactionBehavior};
 
@@ -25,10 +25,10 @@ pub struct NewAudit {
     pub args: Option<serde_json::Value>,
     /// Tool tier.
     pub tier: Option<Tier>,
-    /// `executed`, `blocked`, `confirmation_requested`, `approved`, `denied`, `session_start`, …
-    pub decision: String,
-    /// `success`, `failure`, `blocked`, `pending`, …
-    pub outcome: String,
+    /// What was decided (stored as its word).
+    pub decision: Decision,
+    /// What happened (stored as its word).
+    pub outcome: Outcome,
     /// Free text: the block reason, the error, the result summary.
     pub detail: Option<String>,
 }
@@ -80,8 +80,8 @@ impl Db {
                 tool: new.tool,
                 args: new.args,
                 tier: new.tier,
-                decision: new.decision,
-                outcome: new.outcome,
+                decision: new.decision.as_str().to_owned(),
+                outcome: new.outcome.as_str().to_owned(),
                 detail: new.detail,
                 prev_hash,
                 hash: String::new(),
@@ -172,24 +172,68 @@ impl Db {
 mod tests {
     use super::*;
 
-    fn new(decision: &str) -> NewAudit {
+    fn new(decision: Decision) -> NewAudit {
         NewAudit {
             actor: "operator".into(),
             source: "api".into(),
             tool: Some("stop_vm".into()),
             args: Some(serde_json::json!({"node": "pve1", "vmid": 101})),
             tier: Some(Tier::Red),
-            decision: decision.into(),
-            outcome: "success".into(),
+            decision,
+            outcome: Outcome::Success,
             detail: None,
         }
+    }
+
+    const WRITES: [Decision; 5] = [
+        Decision::Executed,
+        Decision::Blocked,
+        Decision::Approved,
+        Decision::Denied,
+        Decision::Executed,
+    ];
+
+    #[tokio::test]
+    async fn words_are_stored_as_written_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("a.db")).await.unwrap();
+        for (d, o) in [
+            (Decision::ConfirmationRequested, Outcome::Pending),
+            (Decision::KillSwitchOn, Outcome::Success),
+            (Decision::Elevate, Outcome::Denied),
+        ] {
+            db.append_audit(NewAudit { decision: d, outcome: o, ..new(d) }).await.unwrap();
+        }
+        let stored: Vec<(String, String)> = db
+            .call(|c| {
+                let mut stmt = c.prepare("SELECT decision, outcome FROM audit_log ORDER BY id")?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect()
+            })
+            .await
+            .unwrap();
+        let words = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs.iter().map(|(d, o)| ((*d).to_owned(), (*o).to_owned())).collect()
+        };
+        assert_eq!(
+            stored,
+            words(&[
+                ("confirmation_requested", "pending"),
+                ("kill_switch_on", "success"),
+                ("elevate", "denied")
+            ])
+        );
+        let read = db.audit_entries(10, None, None).await.unwrap();
+        assert_eq!(read[0].decision_kind(), Some(Decision::Elevate));
+        assert_eq!(read[0].outcome_kind(), Some(Outcome::Denied));
+        assert_eq!(db.verify_audit().await.unwrap(), (3, None));
     }
 
     #[tokio::test]
     async fn chain_verifies_and_any_edit_breaks_it_at_that_row() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("a.db")).await.unwrap();
-        for d in ["executed", "blocked", "approved", "denied", "executed"] {
+        for d in WRITES {
             db.append_audit(new(d)).await.unwrap();
         }
         assert_eq!(db.verify_audit().await.unwrap(), (5, None));
@@ -209,7 +253,7 @@ mod tests {
             assert_eq!(db.verify_audit().await.unwrap().1, Some(3), "editing {column}");
             // Start a fresh, valid log for the next column.
             db.call(|c| c.execute("DELETE FROM audit_log", [])).await.unwrap();
-            for d in ["executed", "blocked", "approved", "denied", "executed"] {
+            for d in WRITES {
                 db.append_audit(new(d)).await.unwrap();
             }
         }
@@ -229,7 +273,7 @@ mod tests {
             .map(|_| {
                 tokio::spawn({
                     let db = db.clone();
-                    async move { db.append_audit(new("executed")).await.unwrap() }
+                    async move { db.append_audit(new(Decision::Executed)).await.unwrap() }
                 })
             })
             .collect();

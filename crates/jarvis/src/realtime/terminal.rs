@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use jarvis_domain::NodeStatus;
+use jarvis_domain::audit::{Decision, Outcome};
 use jarvis_ssh::{PtyEvent, PtyWriter};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -99,15 +100,15 @@ fn error(s: &SocketRef, code: &str, message: impl Into<String>) {
     let _ = s.emit("error", &TermError { code, message: message.into() });
 }
 
-async fn audit(state: &AppState, decision: &str, node: &str, detail: Option<String>) {
+async fn audit(state: &AppState, decision: Decision, node: &str, detail: Option<String>) {
     let entry = NewAudit {
         actor: "operator".into(),
         source: "terminal".into(),
         tool: None,
         args: Some(serde_json::json!({ "node": node })),
         tier: None,
-        decision: decision.into(),
-        outcome: "success".into(),
+        decision,
+        outcome: Outcome::Success,
         detail,
     };
     if let Err(e) = state.db.append_audit(entry).await {
@@ -197,7 +198,7 @@ async fn start_session(s: SocketRef, state: AppState, slot: Slot, start: Start) 
     let (input_tx, mut input_rx) = mpsc::channel::<Input>(INPUT_QUEUE);
     let writer = session.writer();
     *slot.0.lock() = Some(Active { id, writer: writer.clone(), input: input_tx });
-    audit(&state, "terminal_start", &node, None).await;
+    audit(&state, Decision::TerminalStart, &node, None).await;
     let _ = s.emit("ready", &serde_json::json!({ "node": node }));
 
     // Input, in arrival order.
@@ -235,7 +236,7 @@ async fn start_session(s: SocketRef, state: AppState, slot: Slot, start: Start) 
             }
         }
         // Audited before the client hears of it: whoever sees `exit` finds the record.
-        audit(&state, "terminal_end", &node, code.map(|c| format!("exit {c}"))).await;
+        audit(&state, Decision::TerminalEnd, &node, code.map(|c| format!("exit {c}"))).await;
         let _ = s.emit("exit", &serde_json::json!({ "code": code }));
     });
 }

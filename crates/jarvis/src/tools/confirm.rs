@@ -3,6 +3,7 @@
 //! safety again before anything runs; denial only records the decision.
 
 use chrono::Utc;
+use jarvis_domain::audit::{Decision as AuditDecision, Outcome};
 use jarvis_domain::safety::{BlockCode, Decision, decide};
 use jarvis_domain::tools::{self as registry, ToolCall};
 use serde_json::Value;
@@ -43,8 +44,8 @@ impl Pipeline {
         self.audit_call(
             origin,
             call,
-            "confirmation_requested",
-            "pending",
+            AuditDecision::ConfirmationRequested,
+            Outcome::Pending,
             Some(confirmation.id.clone()),
         )
         .await?;
@@ -74,8 +75,8 @@ impl Pipeline {
                 &conf.tool,
                 conf.args.clone(),
                 Some(conf.tier),
-                "denied",
-                "denied",
+                AuditDecision::Denied,
+                Outcome::Denied,
                 Some(conf.id.clone()),
             )
             .await?;
@@ -95,8 +96,8 @@ impl Pipeline {
                     &conf.tool,
                     args,
                     Some(conf.tier),
-                    "approved",
-                    "blocked",
+                    AuditDecision::Approved,
+                    Outcome::Blocked,
                     Some(reason.clone()),
                 )
                 .await?;
@@ -118,8 +119,8 @@ impl Pipeline {
             &conf.tool,
             args.clone(),
             Some(conf.tier),
-            "approved",
-            "approved",
+            AuditDecision::Approved,
+            Outcome::Approved,
             Some(conf.id.clone()),
         )
         .await?;
@@ -133,8 +134,8 @@ impl Pipeline {
                         &conf.tool,
                         args,
                         Some(conf.tier),
-                        "blocked",
-                        "blocked",
+                        AuditDecision::Blocked,
+                        Outcome::Blocked,
                         Some(reason.clone()),
                     )
                     .await?;

@@ -257,7 +257,10 @@ async fn dispatch(p: &Pipeline, call: &ToolCall) -> Result<Value, ExecError> {
                 p.db.audit_entries(200, *since, None)
                     .await
                     .map_err(|e| ExecError::Upstream(e.to_string()))?;
-            let actions: Vec<_> = entries.into_iter().filter(|e| e.source == "monitor").collect();
+            let actions: Vec<_> = entries
+                .into_iter()
+                .filter(|e| e.source == super::Source::Monitor.as_str())
+                .collect();
             Ok(json!({ "actions": actions }))
         }
         T::SearchMemory { query } => {

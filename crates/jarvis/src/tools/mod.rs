@@ -23,6 +23,7 @@ mod exec;
 use std::sync::Arc;
 use std::time::Duration;
 
+use jarvis_domain::audit::{Decision as AuditDecision, Outcome};
 use jarvis_domain::safety::{BlockCode, Decision, SafetyContext, decide};
 use jarvis_domain::tools::{self as registry, Tier, ToolCall, ToolError};
 use jarvis_proxmox::{ProxmoxActions, ProxmoxApi};
@@ -280,8 +281,8 @@ impl Pipeline {
         tool: &str,
         args: Value,
         tier: Option<Tier>,
-        decision: &str,
-        outcome: &str,
+        decision: AuditDecision,
+        outcome: Outcome,
         detail: Option<String>,
     ) -> Result<i64, RequestError> {
         let entry = self
@@ -292,8 +293,8 @@ impl Pipeline {
                 tool: Some(tool.to_owned()),
                 args: Some(args),
                 tier,
-                decision: decision.into(),
-                outcome: outcome.into(),
+                decision,
+                outcome,
                 detail,
             })
             .await?;
@@ -305,8 +306,8 @@ impl Pipeline {
         &self,
         origin: &Origin,
         call: &ToolCall,
-        decision: &str,
-        outcome: &str,
+        decision: AuditDecision,
+        outcome: Outcome,
         detail: Option<String>,
     ) -> Result<i64, RequestError> {
         let args = registry::canonical_args(call);
@@ -334,8 +335,8 @@ impl Pipeline {
                     &req.tool,
                     req.args,
                     Some(Tier::Black),
-                    "blocked",
-                    "blocked",
+                    AuditDecision::Blocked,
+                    Outcome::Blocked,
                     Some("unknown tool".into()),
                 )
                 .await?;
@@ -371,7 +372,13 @@ impl Pipeline {
             }
             Decision::Blocked { code, reason } => {
                 let audit_id = self
-                    .audit_call(&origin, &call, "blocked", "blocked", Some(reason.clone()))
+                    .audit_call(
+                        &origin,
+                        &call,
+                        AuditDecision::Blocked,
+                        Outcome::Blocked,
+                        Some(reason.clone()),
+                    )
                     .await?;
                 self.event(
                     new_event(
@@ -395,10 +402,10 @@ impl Pipeline {
         let result = exec::run(self, call).await;
         let audit_id = if mutating || result.is_err() {
             let (outcome, detail) = match &result {
-                Ok(v) => ("success", Some(exec::brief(v))),
-                Err(e) => ("failure", Some(e.to_string())),
+                Ok(v) => (Outcome::Success, Some(exec::brief(v))),
+                Err(e) => (Outcome::Failure, Some(e.to_string())),
             };
-            Some(self.audit_call(origin, call, "executed", outcome, detail).await?)
+            Some(self.audit_call(origin, call, AuditDecision::Executed, outcome, detail).await?)
         } else {
             None
         };
