@@ -46,6 +46,18 @@ pub enum Decision {
     TerminalStart,
     /// A terminal session to a node ended.
     TerminalEnd,
+    /// The monitor's autonomy level was changed.
+    AutonomyLevelSet,
+    /// Monitor settings (thresholds, runbooks switched on or off) were changed.
+    MonitorSettingsUpdated,
+    /// A silence (maintenance window) was created.
+    SilenceCreated,
+    /// A silence was removed.
+    SilenceRemoved,
+    /// An operator acknowledged an incident.
+    IncidentAcknowledged,
+    /// An operator resolved an incident by hand.
+    IncidentResolved,
 }
 
 impl Decision {
@@ -62,6 +74,12 @@ impl Decision {
         Decision::RoutingUpdated,
         Decision::TerminalStart,
         Decision::TerminalEnd,
+        Decision::AutonomyLevelSet,
+        Decision::MonitorSettingsUpdated,
+        Decision::SilenceCreated,
+        Decision::SilenceRemoved,
+        Decision::IncidentAcknowledged,
+        Decision::IncidentResolved,
     ];
 
     /// The stored word (`executed`, `kill_switch_on`, …).
@@ -78,6 +96,12 @@ impl Decision {
             Decision::RoutingUpdated => "routing_updated",
             Decision::TerminalStart => "terminal_start",
             Decision::TerminalEnd => "terminal_end",
+            Decision::AutonomyLevelSet => "autonomy_level_set",
+            Decision::MonitorSettingsUpdated => "monitor_settings_updated",
+            Decision::SilenceCreated => "silence_created",
+            Decision::SilenceRemoved => "silence_removed",
+            Decision::IncidentAcknowledged => "incident_acknowledged",
+            Decision::IncidentResolved => "incident_resolved",
         }
     }
 
@@ -405,6 +429,12 @@ mod tests {
                 "routing_updated",
                 "terminal_start",
                 "terminal_end",
+                "autonomy_level_set",
+                "monitor_settings_updated",
+                "silence_created",
+                "silence_removed",
+                "incident_acknowledged",
+                "incident_resolved",
             ]
         );
         let outcomes: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();

@@ -67,6 +67,45 @@ impl Guard {
         Ok(())
     }
 
+    /// Throws or releases the kill switch on behalf of `actor` via `source` — the one way REST,
+    /// MCP and the UI change it: persisted first, then audited, then announced on the feed.
+    pub async fn set_kill_switch_by(
+        &self,
+        on: bool,
+        actor: &str,
+        source: &str,
+        bus: &crate::bus::Bus,
+    ) -> Result<(), DbError> {
+        use crate::events::{EventSource, EventType, Severity, new_event};
+        use jarvis_domain::audit::{Decision, Outcome};
+        self.set_kill_switch(on).await?;
+        self.db
+            .append_audit(crate::db::audit::NewAudit {
+                actor: actor.into(),
+                source: source.into(),
+                tool: None,
+                args: Some(serde_json::json!({"active": on})),
+                tier: None,
+                decision: if on { Decision::KillSwitchOn } else { Decision::KillSwitchOff },
+                outcome: Outcome::Success,
+                detail: None,
+            })
+            .await?;
+        let (severity, title, message) = if on {
+            (
+                Severity::Critical,
+                "KILL SWITCH ACTIVATED",
+                "No action will run until the operator releases it.",
+            )
+        } else {
+            (Severity::Info, "Kill switch released", "Actions may run again.")
+        };
+        let event = new_event(EventType::Status, severity, EventSource::User, title, message);
+        crate::events::record(&self.db, bus, event).await;
+        tracing::warn!(active = on, %actor, %source, "kill switch changed");
+        Ok(())
+    }
+
     /// Re-reads the kill switch from the database, makes it effective here and returns it.
     /// Another process sharing the database (`jarvis mcp` next to `jarvis serve`) may have
     /// thrown it; the tool pipeline calls this before every safety decision. An unreadable

@@ -34,6 +34,9 @@ pub struct MonitorSettings {
     pub heartbeat_every: Duration,
     /// Runbooks switched off by the operator.
     pub disabled_runbooks: BTreeSet<String>,
+    /// Whether any notification target is configured (only the timeline's wording depends on
+    /// it: the rules of who is told what stay the same).
+    pub notifications_configured: bool,
 }
 
 impl Default for MonitorSettings {
@@ -44,6 +47,7 @@ impl Default for MonitorSettings {
             repeat_interval: Some(Duration::hours(24)),
             heartbeat_every: Duration::hours(1),
             disabled_runbooks: BTreeSet::new(),
+            notifications_configured: true,
         }
     }
 }

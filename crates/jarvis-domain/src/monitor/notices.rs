@@ -87,7 +87,15 @@ impl Monitor {
             body.push_str(&format!("Last action: {}\n", last.detail));
         }
         inc.tracking.last_notified_at = Some(now);
-        inc.note(now, TimelineKind::Notified, format!("{} notification queued", kind.as_str()));
+        let line = if self.settings.notifications_configured {
+            format!("{} notification queued", kind.as_str())
+        } else {
+            format!(
+                "{}: no notification target is configured (SMTP_URL, ALERT_WEBHOOK_URL)",
+                kind.as_str()
+            )
+        };
+        inc.note(now, TimelineKind::Notified, line);
         fx.push(Effect::Notify(Notice {
             incident_id: inc.id.clone(),
             kind,

@@ -5,7 +5,10 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, auth, chat, cluster, cost, health, monitor, notifications, routing, tools};
+use super::{
+    audit, auth, chat, cluster, cost, events, health, incidents, monitor, notifications, routing,
+    tools,
+};
 
 /// The API document.
 #[derive(OpenApi)]
@@ -14,7 +17,10 @@ use super::{audit, auth, chat, cluster, cost, health, monitor, notifications, ro
     paths(
         auth::login, auth::logout, auth::elevate, cluster::get_cluster, health::health,
         tools::list, tools::execute, tools::pending, tools::decide,
-        monitor::status, monitor::set_kill_switch, monitor::events, audit::list, audit::verify,
+        monitor::status, monitor::set_kill_switch, monitor::set_autonomy_level, monitor::actions,
+        monitor::runbooks, monitor::set_runbook, monitor::thresholds, monitor::set_thresholds,
+        incidents::list, incidents::get, incidents::ack, incidents::resolve, incidents::silences,
+        incidents::create_silence, incidents::delete_silence, events::list, events::ack, events::resolve, audit::list, audit::verify,
         chat::status, chat::sessions, chat::session, cost::summary, cost::sessions,
         cost::history, cost::budget, routing::get_routing, routing::put_routing,
         notifications::test, notifications::list

@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::routing::{any, get, post, put};
+use axum::routing::{any, delete, get, post, put};
 use socketioxide::layer::SocketIoLayer;
 use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -18,7 +18,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use super::{
-    audit, auth, chat, cluster, cost, health, monitor, notifications, openapi, routing, tools,
+    audit, auth, chat, cluster, cost, events, health, incidents, monitor, notifications, openapi,
+    routing, tools,
 };
 use crate::error::{AppError, api_not_found, panic_response};
 use crate::state::AppState;
@@ -56,7 +57,20 @@ pub fn router(
         .route("/api/confirmations/{id}", post(tools::decide))
         .route("/api/monitor/status", get(monitor::status))
         .route("/api/monitor/killswitch", put(monitor::set_kill_switch))
-        .route("/api/events", get(monitor::events))
+        .route("/api/monitor/autonomy-level", put(monitor::set_autonomy_level))
+        .route("/api/monitor/actions", get(monitor::actions))
+        .route("/api/monitor/runbooks", get(monitor::runbooks))
+        .route("/api/monitor/runbooks/{id}", put(monitor::set_runbook))
+        .route("/api/monitor/thresholds", get(monitor::thresholds).put(monitor::set_thresholds))
+        .route("/api/monitor/incidents", get(incidents::list))
+        .route("/api/monitor/incidents/{id}", get(incidents::get))
+        .route("/api/monitor/incidents/{id}/ack", post(incidents::ack))
+        .route("/api/monitor/incidents/{id}/resolve", post(incidents::resolve))
+        .route("/api/monitor/silences", get(incidents::silences).post(incidents::create_silence))
+        .route("/api/monitor/silences/{id}", delete(incidents::delete_silence))
+        .route("/api/events", get(events::list))
+        .route("/api/events/{id}/ack", post(events::ack))
+        .route("/api/events/{id}/resolve", post(events::resolve))
         .route("/api/notifications", get(notifications::list))
         .route("/api/notifications/test", post(notifications::test))
         .route("/api/audit", get(audit::list))

@@ -100,6 +100,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                 .unwrap_or_default()
         ),
     };
+    let level = config.monitor.initial_level.number();
+    let incidents_line = if args.demo_incidents > 0 {
+        format!(
+            "a guest crashes behind Jarvis's back every {} s (JARVIS_DEMO_INCIDENTS=0 stops that)",
+            args.demo_incidents
+        )
+    } else {
+        "no demo incidents (JARVIS_DEMO_INCIDENTS=0)".to_owned()
+    };
     let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
         anyhow::anyhow!("cannot listen on {}: {e} (set PORT to another port)", config.listen)
     })?;
@@ -114,7 +123,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "\n  J.A.R.V.I.S. demo: a simulated Proxmox VE cluster ({} nodes, {} guests)\n\n  \
          Open      http://{shown_host}:{}\n  Password  {password_line}\n  Database  {}\n  \
          Sim PVE   {}/api2/json  (token {token_id}, fingerprint {fingerprint})\n  \
-         Assistant {assistant_line}\n\n  Press Ctrl+C to stop.\n",
+         Assistant {assistant_line}\n  Monitor   autonomy level {level}; {incidents_line}\n\n  \
+         Press Ctrl+C to stop.\n",
         args.sim_nodes.max(1),
         args.sim_guests,
         addr.port(),
@@ -130,9 +140,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .then(|| config.db_path.parent().map(Path::to_path_buf))
         .flatten();
     let client = crate::pve_client(&config)?;
+    let chaos = tokio_util::sync::CancellationToken::new();
+    if args.demo_incidents > 0 {
+        let every = Duration::from_secs(args.demo_incidents);
+        let protected = config.safety.protected.clone();
+        tokio::spawn(demo_incidents(sim.control(), every, protected, chaos.clone()));
+    }
     let result =
         crate::run(config, crate::PveHandles::new(client), listener, crate::shutdown_signal())
             .await;
+    chaos.cancel();
     sim.shutdown().await;
     if let Some(llm) = scripted {
         llm.shutdown().await;
@@ -142,6 +159,39 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     let _ = std::fs::remove_dir_all(&ssh_dir);
     result
+}
+
+/// Now and then a running guest dies behind Jarvis's back (no task, as if QEMU crashed), so the
+/// monitor has something to do within a minute of logging in: detect it, restart it (at level
+/// 3), verify it and report it. The first one comes after 45 s (or `every`, if sooner).
+async fn demo_incidents(
+    sim: jarvis_sim::SimControl,
+    every: Duration,
+    protected: jarvis_domain::safety::Protected,
+    cancel: tokio_util::sync::CancellationToken,
+) {
+    use rand::seq::IndexedRandom;
+    let mut wait = every.min(Duration::from_secs(45));
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = every;
+        let snap = sim.snapshot();
+        let running: Vec<u32> = snap
+            .vms
+            .iter()
+            .filter(|v| v.status == jarvis_domain::GuestStatus::Running && !v.template)
+            .filter(|v| !protected.vmids.contains(&v.vmid))
+            .map(|v| v.vmid)
+            .collect();
+        let Some(&vmid) = running.choose(&mut rand::rng()) else { continue };
+        match sim.crash_guest(vmid) {
+            Ok(()) => tracing::info!(vmid, "demo: a guest crashed behind Jarvis's back"),
+            Err(e) => tracing::debug!(vmid, error = %e, "demo: could not crash a guest"),
+        }
+    }
 }
 
 /// Writes a fresh ed25519 key pair for the demo (private key mode 0600) and returns its path and

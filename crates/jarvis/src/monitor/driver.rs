@@ -108,6 +108,7 @@ impl Driver {
         .unwrap_or(deps.config.initial_level);
         let mut settings = MonitorSettings {
             repeat_interval: deps.config.repeat_interval,
+            notifications_configured: !deps.outbox.targets().is_empty(),
             ..MonitorSettings::default()
         };
         if let Some(t) =
