@@ -171,14 +171,17 @@ impl Driver {
 
     async fn evaluate(&mut self, tier: MonitorTier, now: DateTime<Utc>) {
         let started = Instant::now();
+        if tier == MonitorTier::Critical {
+            // Decisions on recommendations first: an approved start that already ran must be
+            // known before the guest is seen running again (or the recommendation would be
+            // withdrawn as if nobody had approved it).
+            self.check_confirmations().await;
+        }
         let reads = self.read(tier.reads_tasks(), now).await;
         let snapshot = self.deps.cluster.snapshot();
         let o = observed(&snapshot, &reads);
         let fx = self.machine.evaluate(tier, &o, now);
         self.apply(fx).await;
-        if tier == MonitorTier::Critical {
-            self.check_confirmations().await;
-        }
         if tier == MonitorTier::Background {
             self.retention(now).await;
         }
@@ -376,6 +379,16 @@ impl Driver {
                 None => break,
             }
         }
+    }
+
+    /// Handles every command waiting in the queue without blocking (tests driving the driver
+    /// with [`Driver::step`]; the running loop takes them as they come).
+    pub async fn process_commands(&mut self) {
+        let Some(mut rx) = self.deps.service.take_receiver() else { return };
+        while let Ok(cmd) = rx.try_recv() {
+            self.command(cmd).await;
+        }
+        self.deps.service.return_receiver(rx);
     }
 
     /// Re-reads recommendations the machine waits for (missed bus messages, expiry, restart).

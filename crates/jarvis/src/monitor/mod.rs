@@ -136,6 +136,10 @@ impl MonitorService {
         self.rx.lock().take()
     }
 
+    pub(crate) fn return_receiver(&self, rx: mpsc::Receiver<Command>) {
+        *self.rx.lock() = Some(rx);
+    }
+
     async fn ask<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<T>) -> Command,

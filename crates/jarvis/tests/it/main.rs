@@ -11,7 +11,12 @@ mod cluster;
 mod contract;
 mod harness;
 mod mcp;
+mod monitor;
+mod monitor_rig;
 mod notifications;
+#[path = "../support/notify_servers.rs"]
+#[allow(dead_code)]
+mod notify_servers;
 mod pipeline;
 mod process;
 mod real_sshd;

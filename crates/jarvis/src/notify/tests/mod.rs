@@ -4,5 +4,7 @@
 
 mod email;
 mod outbox;
+// Shared with the integration tests (tests/it), which need the same real servers.
+#[path = "../../../tests/support/notify_servers.rs"]
 mod support;
 mod webhook;

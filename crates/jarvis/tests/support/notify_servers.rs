@@ -201,7 +201,7 @@ impl Smtp {
     /// Starts the server on 127.0.0.1:0 in its own threads (it has no stop; the test process
     /// ends it).
     pub fn start(opts: SmtpOptions) -> Smtp {
-        crate::auth::install_crypto();
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let mails = Arc::new(Mutex::new(Vec::new()));
         let auths = Arc::new(Mutex::new(Vec::new()));
@@ -258,7 +258,7 @@ pub fn self_signed() -> (String, String) {
 pub async fn tls_terminator(backend: SocketAddr, cert_pem: &str, key_pem: &str) -> SocketAddr {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    crate::auth::install_crypto();
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let certs = vec![CertificateDer::from_pem_slice(cert_pem.as_bytes()).unwrap()];
     let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
