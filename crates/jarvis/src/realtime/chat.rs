@@ -25,7 +25,7 @@ pub struct SocketSink(pub SocketIo);
 impl ChatSink for SocketSink {
     async fn emit(&self, session_id: &str, event: ChatEvent) {
         if let Some(ns) = self.0.of("/chat") {
-            let payload = event.payload(session_id);
+            let payload = event.payload();
             if let Err(e) = ns.to(session_id.to_owned()).emit(event.name(), &payload).await {
                 tracing::debug!(error = %e, "chat event not delivered");
             }
