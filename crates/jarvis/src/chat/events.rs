@@ -18,8 +18,10 @@ use crate::db::chat::ChatMessageView;
 #[ts(export)]
 pub struct UsageView {
     /// Prompt tokens, summed over the turn's model calls.
+    #[ts(type = "number")]
     pub input_tokens: u64,
     /// Generated tokens, summed over the turn's model calls.
+    #[ts(type = "number")]
     pub output_tokens: u64,
 }
 
