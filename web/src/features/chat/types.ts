@@ -57,6 +57,9 @@ export type ChatMessageEvent = Omit<WireChatMessageEvent, "message"> & { message
 /** `chat:join` ack. */
 export type ChatJoinAck = Omit<WireChatJoinAck, "messages"> & { messages: ChatMessage[] };
 
+export type { ChatOkAck } from "../../types/generated/ChatOkAck";
+export type { ChatSendAck } from "../../types/generated/ChatSendAck";
+
 /** The `{error: {code, message}}` an ack carries on failure (the REST error body). */
 export type { ErrorBody as ChatAckError } from "../../types/generated/ErrorBody";
 
