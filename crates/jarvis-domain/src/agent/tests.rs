@@ -193,6 +193,8 @@ fn confirmation_pauses_and_approval_resumes_with_the_result() {
                 confirmation_id: "c1".into(),
                 expires_at: expiry()
             },
+            // Decided before the machine knew of it? Reading it once tells.
+            Effect::ReadConfirmation { confirmation_id: "c1".into() },
             Effect::WakeAt(expiry()),
         ]
     );

@@ -2,8 +2,9 @@
 //! a tick past an expiry means, and how a decision resumes it.
 //!
 //! A call that needs the operator gets a [`Wait`] (record id, expiry). The machine then asks the
-//! server to announce it and to wake it at the earliest expiry of the records it still waits
-//! for. News about a record ([`Input::ConfirmationChanged`], or [`Input::Resync`] after lost
+//! server to announce it, to read it once (it may have been decided before the machine knew of
+//! it) and to wake it at the earliest expiry of the records it still waits for. News about a
+//! record ([`Input::ConfirmationChanged`], or [`Input::Resync`] after lost
 //! news) makes it ask for the record to be read; only a final state read back
 //! ([`Input::Confirmation`]) answers the call. A tick at or after a record's expiry makes it ask
 //! for the record to be expired — not to answer "expired" by itself, because an operator may
@@ -41,7 +42,8 @@ impl Turn {
         self.waiting().find(|(_, w)| w.confirmation_id == confirmation_id).map(|(id, _)| id.into())
     }
 
-    /// Call `id` needs the operator: announce it and make sure the turn is woken at its expiry.
+    /// Call `id` needs the operator: announce it, read it once, and make sure the turn is woken at
+    /// its expiry.
     pub(super) fn await_confirmation(
         &mut self,
         id: &str,
@@ -58,8 +60,11 @@ impl Turn {
             }
             _ => return vec![],
         }
-        let mut effects =
-            vec![Effect::AwaitConfirmation { id: id.to_owned(), confirmation_id, expires_at }];
+        // Read it once right away: it may have been decided before the machine knew of it (news
+        // about an unknown record is ignored).
+        let read = Effect::ReadConfirmation { confirmation_id: confirmation_id.clone() };
+        let announce = Effect::AwaitConfirmation { id: id.to_owned(), confirmation_id, expires_at };
+        let mut effects = vec![announce, read];
         effects.extend(self.rewake());
         effects
     }
