@@ -137,7 +137,7 @@ impl ChatSink for BenchSink {
         if token {
             self.received.lock().push(Instant::now());
         }
-        let frame = serde_json::to_string(&event.payload(session_id)).unwrap_or_default();
+        let frame = serde_json::to_string(&event.payload()).unwrap_or_default();
         std::hint::black_box((event.name(), frame));
         if !token {
             let _ = self.tx.send((session_id.to_owned(), event));
@@ -157,12 +157,12 @@ async fn wait_done(rx: &mut mpsc::UnboundedReceiver<(String, ChatEvent)>, sid: &
             continue;
         }
         match event {
-            ChatEvent::Route { provider, .. } => routed = provider,
-            ChatEvent::Done { stop_reason, .. } => {
-                assert_eq!(stop_reason, "end_turn", "the turn ends normally");
+            ChatEvent::Route(r) => routed = r.provider,
+            ChatEvent::Done(d) => {
+                assert_eq!(d.stop_reason.as_str(), "end_turn", "the turn ends normally");
                 return routed;
             }
-            ChatEvent::Error { code, message } => panic!("turn failed: {code}: {message}"),
+            ChatEvent::Error(e) => panic!("turn failed: {}: {}", e.code, e.message),
             _ => {}
         }
     }

@@ -8,7 +8,7 @@
  */
 import { create } from "zustand";
 import { parseJoinAck, ackError } from "../features/chat/parse";
-import type { ChatServerEvent, ChatSessionSummary, ChatStatus } from "../features/chat/types";
+import type { ChatSendAck, ChatServerEvent, ChatSessionSummary, ChatStatus } from "../features/chat/types";
 import { addLocalUserMessage, applyJoin, initialCore, reduceChat, setDecision, type ChatCore, type ToolView } from "./chatReducer";
 import { resetOnSessionChange } from "./sessionScoped";
 
@@ -142,7 +142,7 @@ export const useChatStore = create<ChatState>()((set, get) => {
           }));
           return;
         }
-        const ackId = res && typeof res === "object" ? (res as { sessionId?: unknown }).sessionId : null;
+        const ackId = res && typeof res === "object" ? (res as Partial<Record<keyof ChatSendAck, unknown>>).sessionId : null;
         if (typeof ackId === "string" && get().sessionId === null && get().awaitingSession) {
           update((c) => ({ ...c, sessionId: ackId, awaitingSession: false }));
         }

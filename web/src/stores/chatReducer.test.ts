@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ChatMessage, ChatServerEvent } from "../features/chat/types";
+import type { ChatMessage, ChatServerEvent, ToolResultStatus } from "../features/chat/types";
 import { addLocalUserMessage, applyJoin, initialCore, reduceChat, setDecision, type ChatCore } from "./chatReducer";
 
 const S = "sess-1";
@@ -22,7 +22,10 @@ const confirmNeeded = (id = "tu1"): ChatServerEvent => ({
   type: "chat:confirm_needed",
   payload: { sessionId: S, confirmationId: "c-1", toolUseId: id, toolName: "stop_vm", toolInput: { node: "pve1", vmid: 101 }, tier: "red", summary: "Stop VM 101 on pve1", expiresAt: "2099-01-01T00:00:00Z" },
 });
-const toolResult = (id: string, result: unknown, isError = false): ChatServerEvent => ({ type: "chat:tool_result", payload: { sessionId: S, toolUseId: id, result, isError } });
+const toolResult = (id: string, result: string, status: ToolResultStatus = "ok"): ChatServerEvent => ({
+  type: "chat:tool_result",
+  payload: { sessionId: S, toolUseId: id, result, isError: status !== "ok", status },
+});
 const done = (stopReason: "end_turn" | "aborted" = "end_turn"): ChatServerEvent => ({
   type: "chat:done",
   payload: { sessionId: S, provider: "claude", model: "claude-sonnet", usage: { inputTokens: 120, outputTokens: 40 }, costUsd: 0.0012, stopReason },
@@ -65,33 +68,31 @@ describe("reduceChat", () => {
   it("tool_use adds a running card; tool_result resolves it; later text starts a new message", () => {
     let c = run(started, route(), token("Checking."), toolUse("tu1", "get_cluster_status"));
     expect(c.messages[0]?.tools).toEqual([expect.objectContaining({ id: "tu1", name: "get_cluster_status", status: "running", tier: "red" })]);
-    c = run(c, toolResult("tu1", { nodes: 4 }));
-    expect(c.messages[0]?.tools[0]).toMatchObject({ status: "ok", result: { nodes: 4 } });
+    c = run(c, toolResult("tu1", '{"nodes":4}'));
+    expect(c.messages[0]?.tools[0]).toMatchObject({ status: "ok", result: '{"nodes":4}' });
     c = run(c, token("All 4 nodes online."));
     expect(c.messages).toHaveLength(2);
     expect(c.messages[1]).toMatchObject({ role: "assistant", content: "All 4 nodes online.", provider: "claude", streaming: true });
   });
 
-  it("confirm_needed marks the call pending with the confirmation; deny makes the error result 'denied'", () => {
+  it("confirm_needed marks the call pending with the confirmation; the denied result resolves it", () => {
     let c = run(started, route(), toolUse(), confirmNeeded());
     expect(c.messages[0]?.tools[0]).toMatchObject({ status: "pending", confirmationId: "c-1", summary: "Stop VM 101 on pve1", expiresAt: "2099-01-01T00:00:00Z" });
     c = setDecision(c, "tu1", "deny");
     expect(c.messages[0]?.tools[0]?.decision).toBe("deny");
-    c = run(c, toolResult("tu1", "The operator refused this action.", true));
-    expect(c.messages[0]?.tools[0]?.status).toBe("denied");
+    c = run(c, toolResult("tu1", "Denied: the operator denied this action.", "denied"));
+    expect(c.messages[0]?.tools[0]).toMatchObject({ status: "denied", result: "Denied: the operator denied this action." });
   });
 
-  it("an approved call resolves ok; an unknown error stays 'error'", () => {
-    const ok = run(started, route(), toolUse(), confirmNeeded(), toolResult("tu1", { status: "OK" }));
+  it("a result takes the status the server sent, whatever its text says", () => {
+    const ok = run(started, route(), toolUse(), confirmNeeded(), toolResult("tu1", '{"status":"OK"}'));
     expect(ok.messages[0]?.tools[0]?.status).toBe("ok");
-    const failed = run(started, route(), toolUse(), toolResult("tu1", "upstream 502", true));
-    expect(failed.messages[0]?.tools[0]?.status).toBe("error");
-    const expired = run(started, route(), toolUse(), confirmNeeded(), toolResult("tu1", "Expired: nobody decided in time", true));
-    expect(expired.messages[0]?.tools[0]?.status).toBe("expired");
-    const denied = run(started, route(), toolUse(), confirmNeeded(), toolResult("tu1", "Denied: the operator said no", true));
-    expect(denied.messages[0]?.tools[0]?.status).toBe("denied");
-    const aborted = run(started, route(), toolUse(), toolResult("tu1", "Not executed: iteration limit", true));
-    expect(aborted.messages[0]?.tools[0]?.status).toBe("aborted");
+    const statuses: ToolResultStatus[] = ["error", "blocked", "denied", "expired", "aborted", "not_executed"];
+    for (const status of statuses) {
+      // The same wording each time: only the status decides.
+      const c = run(started, route(), toolUse(), confirmNeeded(), toolResult("tu1", "Denied: no", status));
+      expect(c.messages[0]?.tools[0]?.status).toBe(status);
+    }
   });
 
   it("confirm_needed without a preceding tool_use still shows a card", () => {
@@ -106,7 +107,7 @@ describe("reduceChat", () => {
       route(),
       { type: "chat:tool_use", payload: { sessionId: S, toolUseId: "b1", toolName: "reboot_node", toolInput: { node: "pve1" }, tier: "black" } },
       { type: "chat:blocked", payload: { sessionId: S, toolUseId: "b1", toolName: "reboot_node", reason: "BLACK tier", tier: "black" } },
-      toolResult("b1", "blocked: BLACK tier", true),
+      toolResult("b1", "Blocked: BLACK tier. Do not retry this action in another form.", "blocked"),
     );
     expect(c.messages[0]?.tools[0]).toMatchObject({ status: "blocked", reason: "BLACK tier", tier: "black" });
   });
@@ -189,7 +190,7 @@ describe("applyJoin", () => {
     expect(c.messages[1]).toMatchObject({ provider: "claude", streaming: false, usage: { inputTokens: 10, outputTokens: 5 }, costUsd: 0.001 });
     expect(c.messages[1]?.tools[0]).toMatchObject({ status: "pending", confirmationId: "c-1", summary: "Stop VM 101", expiresAt: "2099-01-01T00:00:00Z" });
     // The next tokens (after the decision) start a new reply.
-    const after = run(c, toolResult("tu1", { status: "OK" }), token("Done."));
+    const after = run(c, toolResult("tu1", '{"status":"OK"}'), token("Done."));
     expect(after.messages).toHaveLength(3);
     expect(after.messages[1]?.tools[0]?.status).toBe("ok");
   });

@@ -7,7 +7,7 @@
  * call (the tool calls it made are folded into it, with their results), the next call's text in a
  * new message. Events for a session other than the current one are ignored.
  */
-import type { ChatConfirmNeeded, ChatJoinAck, ChatMessage, ChatRouteEvent, ChatServerEvent, ToolCallStatus } from "../features/chat/types";
+import type { ChatConfirmNeeded, ChatJoinAck, ChatMessage, ChatRouteEvent, ChatServerEvent } from "../features/chat/types";
 import type { ChatCore, MessageView, RouteView, ToolView } from "./chatView";
 
 export { initialCore, type ChatCore, type MessageView, type RouteView, type ToolView } from "./chatView";
@@ -73,41 +73,12 @@ function updateTool(core: ChatCore, toolUseId: string, base: () => ToolView, fn:
   return replaceLast(next, { ...msg, tools: [...msg.tools, fn(base())] });
 }
 
-function resultText(result: unknown): string {
-  if (typeof result === "string") return result;
-  try {
-    return JSON.stringify(result) ?? "";
-  } catch {
-    return "";
-  }
-}
-
-/** Answer prefixes the server writes for refused calls (jarvis_domain::agent::result_text). */
-const RESULT_PREFIXES: [string, ToolCallStatus][] = [
-  ["Blocked:", "blocked"],
-  ["Denied:", "denied"],
-  ["Expired:", "expired"],
-  ["Aborted:", "aborted"],
-  ["Not executed:", "aborted"],
-];
-
-/** Final status of a call from its result, as the server derives it for stored messages. */
-function resultStatus(t: ToolView, isError: boolean, result: unknown): ToolCallStatus {
-  if (!isError) return "ok";
-  const text = resultText(result).trimStart();
-  const hit = RESULT_PREFIXES.find(([prefix]) => text.startsWith(prefix));
-  if (hit) return hit[1];
-  if (t.status === "blocked") return "blocked";
-  if (t.decision === "deny") return "denied";
-  return "error";
-}
-
 const routeOf = (r: ChatRouteEvent): RouteView => ({
   provider: r.provider,
   model: r.model,
   reason: r.reason,
   ...(r.reasonCode ? { reasonCode: r.reasonCode } : {}),
-  fallback: r.fallback === true,
+  fallback: r.fallback,
 });
 
 function confirmNeeded(core: ChatCore, p: ChatConfirmNeeded): ChatCore {
@@ -176,7 +147,7 @@ export function reduceChat(core: ChatCore, ev: ChatServerEvent): ChatCore {
     case "chat:tool_result": {
       const p = ev.payload;
       const base = (): ToolView => ({ id: p.toolUseId, name: "tool", input: {}, tier: "green", status: "running", result: null, confirmationId: null });
-      return updateTool(core, p.toolUseId, base, (t) => ({ ...t, status: resultStatus(t, p.isError, p.result), result: p.result }));
+      return updateTool(core, p.toolUseId, base, (t) => ({ ...t, status: p.status, result: p.result }));
     }
     case "chat:done": {
       const p = ev.payload;

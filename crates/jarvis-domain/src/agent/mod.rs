@@ -1,41 +1,43 @@
 //! One chat turn as a pure state machine (CHAT-02…04): the server feeds it what happened
-//! ([`Input`]: model output, tool outcomes, confirmation decisions, abort) and carries out what it
-//! asks for ([`Effect`]: call the model, relay text, run tools, persist messages, finish).
+//! ([`Input`]: model output, tool outcomes, confirmation news and decisions, the time, abort)
+//! and carries out what it asks for ([`Effect`]: call the model, relay text, run tools, announce
+//! and read confirmations, wake it at a time, persist messages, finish).
 //!
-//! The machine never does IO, so every path — parallel tool calls, a confirmation pause in the
-//! middle of them, abort at any point, the last iteration without tools — is tested here without
-//! a server, a model or a clock.
+//! The machine owns the turn's waiting and its time: which confirmations it waits for (record
+//! id, call id, expiry), when it must be woken ([`Effect::WakeAt`]), what a [`Input::Tick`] past
+//! an expiry means, and how a decision resumes it (`waiting.rs`). The server keeps no
+//! bookkeeping of its own; it only executes effects. The machine never does IO, so every path —
+//! parallel tool calls, confirmation pauses in the middle of them, expiry, abort at any point,
+//! the last iteration without tools — is tested here without a server, a model or a clock.
 //!
 //! Invariants it keeps:
 //! - every tool call the model makes gets exactly one answer in the transcript, in the order the
-//!   model made them, before the model is called again (providers reject anything else);
+//!   model made them, before the model is called again (providers reject anything else), and
+//!   every answer has a [`ToolResultStatus`];
 //! - the model is called at most `max_iterations` times per turn, and the last call offers no
 //!   tools;
 //! - what the model reads back from a tool is capped at `max_tool_output_chars`;
+//! - a confirmation the turn stops waiting for by abort is cancelled, so it cannot run later;
 //! - nothing it emits after [`Effect::Finish`].
 
+mod io;
+mod status;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_waiting;
 mod transcript;
+mod waiting;
 
 use serde_json::Value;
 
+pub use io::{
+    Answered, ConfirmationOutcome, Effect, FinishReason, Input, ModelStop, StopReason, ToolOutcome,
+};
+pub use status::{ToolResultStatus, result_text};
 pub use transcript::{Block, Message, Role, repair};
 
-/// Text the model gets for outcomes that are not a tool's own output. The UI derives a call's
-/// status from these prefixes, so they are part of the stored format.
-pub mod result_text {
-    /// The safety policy refused the call.
-    pub const BLOCKED: &str = "Blocked:";
-    /// The operator denied the call.
-    pub const DENIED: &str = "Denied:";
-    /// Nobody decided in time.
-    pub const EXPIRED: &str = "Expired:";
-    /// The operator aborted the turn before the call finished.
-    pub const ABORTED: &str = "Aborted:";
-    /// The model ran out of iterations before the call could run.
-    pub const NOT_RUN: &str = "Not executed:";
-}
+use waiting::Wait;
 
 /// Limits of one turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,165 +54,6 @@ impl Default for TurnConfig {
     }
 }
 
-/// How the model's response ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ModelStop {
-    /// Finished normally (including "wants tools").
-    Complete,
-    /// Hit the output token limit: tool calls may be cut and are not run.
-    MaxTokens,
-}
-
-/// What a tool run came to, as the server reports it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ToolOutcome {
-    /// It ran; its output.
-    Ok(String),
-    /// It ran and failed, or its arguments were invalid, or it is unknown.
-    Error(String),
-    /// The safety policy refused it.
-    Blocked(String),
-    /// It needs the operator: the turn pauses until [`Input::Confirmation`] for this id.
-    NeedsConfirmation {
-        /// The confirmation record's id.
-        confirmation_id: String,
-    },
-}
-
-/// How a confirmation ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ConfirmationOutcome {
-    /// Approved and run; its output.
-    Executed(String),
-    /// Approved, but it failed.
-    Failed(String),
-    /// Approved, but refused at execution time (e.g. the kill switch was thrown meanwhile).
-    Blocked(String),
-    /// The operator said no.
-    Denied,
-    /// Nobody decided in time.
-    Expired,
-}
-
-/// Something that happened, fed to [`Turn::handle`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum Input {
-    /// A piece of model text.
-    ModelText(String),
-    /// The model completed a tool call.
-    ModelToolCall {
-        /// Provider call id.
-        id: String,
-        /// Tool name.
-        name: String,
-        /// Parsed arguments.
-        input: Value,
-    },
-    /// The model's response ended.
-    ModelDone(ModelStop),
-    /// The model call failed (after any fallback the server tried).
-    ModelFailed(String),
-    /// A tool run finished (or turned into a confirmation).
-    ToolFinished {
-        /// The call id.
-        id: String,
-        /// What happened.
-        outcome: ToolOutcome,
-    },
-    /// A confirmation this turn waits for was decided.
-    Confirmation {
-        /// The confirmation record's id.
-        confirmation_id: String,
-        /// How it ended.
-        outcome: ConfirmationOutcome,
-    },
-    /// The operator aborted the turn.
-    Abort,
-}
-
-/// Something the server must do, returned by [`Turn::start`] and [`Turn::handle`] in order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    /// Call the model with the transcript so far.
-    CallModel {
-        /// 1-based iteration.
-        iteration: u32,
-        /// Whether tools are offered (not on the last iteration).
-        tools: bool,
-    },
-    /// Relay a piece of text to the operator.
-    EmitText(String),
-    /// Show a tool call to the operator.
-    EmitToolUse {
-        /// Call id.
-        id: String,
-        /// Tool name.
-        name: String,
-        /// Arguments.
-        input: Value,
-    },
-    /// Run a tool through the safety pipeline. Several may be requested at once; they may run
-    /// concurrently, and each reports back with [`Input::ToolFinished`].
-    RunTool {
-        /// Call id.
-        id: String,
-        /// Tool name.
-        name: String,
-        /// Arguments.
-        input: Value,
-    },
-    /// Show a tool's answer to the operator.
-    EmitToolResult {
-        /// Call id.
-        id: String,
-        /// Full text (the model may get less).
-        content: String,
-        /// Failed, refused or denied.
-        is_error: bool,
-    },
-    /// The call waits for the operator.
-    AwaitConfirmation {
-        /// Call id.
-        id: String,
-        /// The confirmation record.
-        confirmation_id: String,
-    },
-    /// The turn no longer waits for this confirmation (abort): deny it so it cannot run later.
-    CancelConfirmation {
-        /// The confirmation record.
-        confirmation_id: String,
-    },
-    /// Append this message to the transcript and store it.
-    Persist(Message),
-    /// The turn is over; nothing follows.
-    Finish(FinishReason),
-}
-
-/// Why a turn ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FinishReason {
-    /// The model answered without (further) tool calls.
-    Completed,
-    /// The iteration limit was reached.
-    MaxIterations,
-    /// The operator aborted.
-    Aborted,
-    /// The model failed.
-    ModelError(String),
-}
-
-impl FinishReason {
-    /// The `stopReason` word of `chat:done`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            FinishReason::Completed => "end_turn",
-            FinishReason::MaxIterations => "max_iterations",
-            FinishReason::Aborted => "aborted",
-            FinishReason::ModelError(_) => "error",
-        }
-    }
-}
-
 /// Where a turn is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -222,14 +65,22 @@ pub enum Phase {
     Done,
 }
 
+/// The answer a call got: what the model reads (capped) and its status.
+#[derive(Debug, Clone)]
+struct Answer {
+    content: String,
+    status: ToolResultStatus,
+}
+
 /// One tool call of the current assistant message and its answer so far.
 #[derive(Debug, Clone)]
 struct Call {
     id: String,
     name: String,
     input: Value,
-    answer: Option<(String, bool)>,
-    confirmation: Option<String>,
+    answer: Option<Answer>,
+    /// The confirmation it needed; kept after the answer (it is stored with it).
+    wait: Option<Wait>,
 }
 
 /// The state of one turn.
@@ -240,6 +91,8 @@ pub struct Turn {
     iteration: u32,
     text: String,
     calls: Vec<Call>,
+    /// The last [`Effect::WakeAt`] asked for, if it still stands.
+    wake: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Turn {
@@ -252,6 +105,7 @@ impl Turn {
             iteration: 0,
             text: String::new(),
             calls: vec![],
+            wake: None,
         };
         let effect = turn.next_call();
         (turn, vec![effect])
@@ -267,15 +121,6 @@ impl Turn {
         self.iteration
     }
 
-    /// Confirmations the turn currently waits for, with their call ids.
-    pub fn awaiting(&self) -> Vec<(&str, &str)> {
-        self.calls
-            .iter()
-            .filter(|c| c.answer.is_none())
-            .filter_map(|c| c.confirmation.as_deref().map(|conf| (c.id.as_str(), conf)))
-            .collect()
-    }
-
     fn tools_offered(&self) -> bool {
         self.iteration < self.config.max_iterations
     }
@@ -288,9 +133,9 @@ impl Turn {
         Effect::CallModel { iteration: self.iteration, tools: self.tools_offered() }
     }
 
-    /// Applies one input. Inputs that do not fit the phase (late tool results after an abort, a
-    /// confirmation the turn does not wait for, model output after the response ended) are
-    /// ignored and return no effects.
+    /// Applies one input. Inputs that do not fit the phase (late tool results after an abort,
+    /// news about a confirmation the turn does not wait for, a tick with nothing due, model
+    /// output after the response ended) are ignored and return no effects.
     pub fn handle(&mut self, input: Input) -> Vec<Effect> {
         match (self.phase, input) {
             (Phase::Done, _) => vec![],
@@ -303,20 +148,7 @@ impl Turn {
                 vec![Effect::EmitText(t)]
             }
             (Phase::Streaming, Input::ModelToolCall { id, name, input }) => {
-                // A repeated id would make the answers ambiguous: give it a unique one.
-                let id = if id.is_empty() || self.calls.iter().any(|c| c.id == id) {
-                    format!("call_{}_{}", self.iteration, self.calls.len())
-                } else {
-                    id
-                };
-                self.calls.push(Call {
-                    id: id.clone(),
-                    name: name.clone(),
-                    input: input.clone(),
-                    answer: None,
-                    confirmation: None,
-                });
-                vec![Effect::EmitToolUse { id, name, input }]
+                self.model_tool_call(id, name, input)
             }
             (Phase::Streaming, Input::ModelDone(stop)) => self.model_done(stop),
             (Phase::Streaming, Input::ModelFailed(message)) => {
@@ -330,11 +162,33 @@ impl Turn {
                 effects
             }
             (Phase::Tools, Input::ToolFinished { id, outcome }) => self.tool_finished(&id, outcome),
-            (Phase::Tools, Input::Confirmation { confirmation_id, outcome }) => {
-                self.confirmation(&confirmation_id, outcome)
+            (Phase::Tools, Input::ConfirmationChanged { confirmation_id }) => {
+                self.confirmation_changed(&confirmation_id)
             }
+            (Phase::Tools, Input::Resync) => self.resync(),
+            (Phase::Tools, Input::Confirmation { confirmation_id, outcome }) => {
+                self.decided(&confirmation_id, outcome)
+            }
+            (Phase::Tools, Input::Tick(now)) => self.tick(now),
             _ => vec![],
         }
+    }
+
+    fn model_tool_call(&mut self, id: String, name: String, input: Value) -> Vec<Effect> {
+        // A repeated id would make the answers ambiguous: give it a unique one.
+        let id = if id.is_empty() || self.calls.iter().any(|c| c.id == id) {
+            format!("call_{}_{}", self.iteration, self.calls.len())
+        } else {
+            id
+        };
+        self.calls.push(Call {
+            id: id.clone(),
+            name: name.clone(),
+            input: input.clone(),
+            answer: None,
+            wait: None,
+        });
+        vec![Effect::EmitToolUse { id, name, input }]
     }
 
     fn model_done(&mut self, stop: ModelStop) -> Vec<Effect> {
@@ -354,28 +208,20 @@ impl Turn {
             effects.push(Effect::Persist(Message { role: Role::Assistant, blocks }));
         }
         if self.calls.is_empty() {
-            let reason = match stop {
-                ModelStop::Complete => FinishReason::Completed,
-                ModelStop::MaxTokens => FinishReason::Completed,
-            };
-            effects.push(self.finish(reason));
+            effects.push(self.finish(FinishReason::Completed));
             return effects;
         }
         if stop == ModelStop::MaxTokens || !self.tools_offered() {
             // Cut-off arguments must not run; neither may calls to tools that were not offered.
-            let why = if stop == ModelStop::MaxTokens {
-                "the response was cut off at the output token limit"
+            let (why, reason) = if stop == ModelStop::MaxTokens {
+                ("the response was cut off at the output token limit", FinishReason::Completed)
             } else {
-                "the tool-call limit of this turn was reached"
-            };
-            let reason = if stop == ModelStop::MaxTokens {
-                FinishReason::Completed
-            } else {
-                FinishReason::MaxIterations
+                ("the tool-call limit of this turn was reached", FinishReason::MaxIterations)
             };
             let ids: Vec<String> = self.calls.iter().map(|c| c.id.clone()).collect();
+            let text = format!("{} {why}.", result_text::NOT_RUN);
             for id in ids {
-                effects.extend(self.answer(&id, format!("{} {why}.", result_text::NOT_RUN), true));
+                effects.extend(self.answer(&id, text.clone(), ToolResultStatus::NotExecuted));
             }
             effects.push(self.results_message());
             effects.push(self.finish(reason));
@@ -393,77 +239,26 @@ impl Turn {
     }
 
     /// Records an answer for call `id` (full text to the operator, capped text to the model).
-    fn answer(&mut self, id: &str, content: String, is_error: bool) -> Vec<Effect> {
+    fn answer(&mut self, id: &str, content: String, status: ToolResultStatus) -> Vec<Effect> {
         let max = self.config.max_tool_output_chars;
         let Some(call) = self.calls.iter_mut().find(|c| c.id == id && c.answer.is_none()) else {
             return vec![];
         };
-        call.answer = Some((truncate(&content, max), is_error));
-        vec![Effect::EmitToolResult { id: id.to_owned(), content, is_error }]
+        call.answer = Some(Answer { content: truncate(&content, max), status });
+        vec![Effect::EmitToolResult { id: id.to_owned(), content, status }]
     }
 
     fn tool_finished(&mut self, id: &str, outcome: ToolOutcome) -> Vec<Effect> {
         let mut effects = match outcome {
-            ToolOutcome::Ok(out) => self.answer(id, out, false),
-            ToolOutcome::Error(e) => self.answer(id, e, true),
-            ToolOutcome::Blocked(reason) => self.answer(
-                id,
-                format!(
-                    "{} {reason} Do not retry this action in another form.",
-                    result_text::BLOCKED
-                ),
-                true,
-            ),
-            ToolOutcome::NeedsConfirmation { confirmation_id } => {
-                match self.calls.iter_mut().find(|c| c.id == id && c.answer.is_none()) {
-                    Some(call) if call.confirmation.is_none() => {
-                        call.confirmation = Some(confirmation_id.clone());
-                        vec![Effect::AwaitConfirmation { id: id.to_owned(), confirmation_id }]
-                    }
-                    _ => vec![],
-                }
+            ToolOutcome::Ok(out) => self.answer(id, out, ToolResultStatus::Ok),
+            ToolOutcome::Error(e) => self.answer(id, e, ToolResultStatus::Error),
+            ToolOutcome::Blocked(reason) => {
+                self.answer(id, blocked_text(&reason), ToolResultStatus::Blocked)
+            }
+            ToolOutcome::NeedsConfirmation { confirmation_id, expires_at } => {
+                self.await_confirmation(id, confirmation_id, expires_at)
             }
         };
-        effects.extend(self.maybe_continue());
-        effects
-    }
-
-    fn confirmation(&mut self, confirmation_id: &str, outcome: ConfirmationOutcome) -> Vec<Effect> {
-        let Some(id) = self
-            .calls
-            .iter()
-            .find(|c| c.answer.is_none() && c.confirmation.as_deref() == Some(confirmation_id))
-            .map(|c| c.id.clone())
-        else {
-            return vec![];
-        };
-        let (content, is_error) = match outcome {
-            ConfirmationOutcome::Executed(out) => (out, false),
-            ConfirmationOutcome::Failed(e) => (e, true),
-            ConfirmationOutcome::Blocked(reason) => (
-                format!(
-                    "{} {reason} Do not retry this action in another form.",
-                    result_text::BLOCKED
-                ),
-                true,
-            ),
-            ConfirmationOutcome::Denied => (
-                format!(
-                    "{} the operator denied this action. It did not run; do not retry it unless \
-                     the operator asks again.",
-                    result_text::DENIED
-                ),
-                true,
-            ),
-            ConfirmationOutcome::Expired => (
-                format!(
-                    "{} nobody confirmed this action in time. It did not run.",
-                    result_text::EXPIRED
-                ),
-                true,
-            ),
-        };
-        let mut effects = self.answer(&id, content, is_error);
         effects.extend(self.maybe_continue());
         effects
     }
@@ -477,19 +272,33 @@ impl Turn {
         vec![persist, self.next_call()]
     }
 
-    /// The user-side message answering every call, in call order.
+    /// The user-side message answering every call, in call order, with each answer's status.
     fn results_message(&self) -> Effect {
-        let blocks = self
+        let (blocks, answers) = self
             .calls
             .iter()
             .map(|c| {
-                let (content, is_error) = c.answer.clone().unwrap_or_else(|| {
-                    (format!("{} the turn ended first.", result_text::NOT_RUN), true)
-                });
-                Block::ToolResult { tool_use_id: c.id.clone(), content, is_error }
+                let (content, status) = match &c.answer {
+                    Some(a) => (a.content.clone(), a.status),
+                    None => (
+                        format!("{} the turn ended first.", result_text::NOT_RUN),
+                        ToolResultStatus::NotExecuted,
+                    ),
+                };
+                let block = Block::ToolResult {
+                    tool_use_id: c.id.clone(),
+                    content,
+                    is_error: status.is_error(),
+                };
+                let answered = Answered {
+                    tool_use_id: c.id.clone(),
+                    status,
+                    confirmation_id: c.wait.as_ref().map(|w| w.confirmation_id.clone()),
+                };
+                (block, answered)
             })
-            .collect();
-        Effect::Persist(Message { role: Role::User, blocks })
+            .unzip();
+        Effect::PersistAnswers { message: Message { role: Role::User, blocks }, answers }
     }
 
     fn abort(&mut self) -> Vec<Effect> {
@@ -503,25 +312,20 @@ impl Turn {
                 }
             }
             Phase::Tools => {
-                let open: Vec<(String, Option<String>)> = self
+                effects.extend(self.cancel_waits());
+                let open: Vec<String> = self
                     .calls
                     .iter()
                     .filter(|c| c.answer.is_none())
-                    .map(|c| (c.id.clone(), c.confirmation.clone()))
+                    .map(|c| c.id.clone())
                     .collect();
-                for (id, confirmation) in open {
-                    if let Some(confirmation_id) = confirmation {
-                        effects.push(Effect::CancelConfirmation { confirmation_id });
-                    }
-                    effects.extend(self.answer(
-                        &id,
-                        format!(
-                            "{} the operator stopped the turn before this finished; its outcome \
-                             is unknown to you.",
-                            result_text::ABORTED
-                        ),
-                        true,
-                    ));
+                let text = format!(
+                    "{} the operator stopped the turn before this finished; its outcome is \
+                     unknown to you.",
+                    result_text::ABORTED
+                );
+                for id in open {
+                    effects.extend(self.answer(&id, text.clone(), ToolResultStatus::Aborted));
                 }
                 effects.push(self.results_message());
             }
@@ -533,8 +337,14 @@ impl Turn {
 
     fn finish(&mut self, reason: FinishReason) -> Effect {
         self.phase = Phase::Done;
+        self.wake = None;
         Effect::Finish(reason)
     }
+}
+
+/// The answer to a call the safety policy refused.
+fn blocked_text(reason: &str) -> String {
+    format!("{} {reason} Do not retry this action in another form.", result_text::BLOCKED)
 }
 
 /// Caps `text` at `max` characters, saying how much was cut.

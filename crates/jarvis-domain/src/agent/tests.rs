@@ -1,26 +1,52 @@
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::*;
+
+pub(super) fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// When the test confirmations expire.
+pub(super) fn expiry() -> DateTime<Utc> {
+    at("2026-12-03T10:05:00Z")
+}
+
+pub(super) fn needs(confirmation_id: &str) -> ToolOutcome {
+    ToolOutcome::NeedsConfirmation { confirmation_id: confirmation_id.into(), expires_at: expiry() }
+}
 
 fn cfg(max_iterations: u32) -> TurnConfig {
     TurnConfig { max_iterations, max_tool_output_chars: 20 }
 }
 
-fn call(id: &str, name: &str) -> Input {
+pub(super) fn call(id: &str, name: &str) -> Input {
     Input::ModelToolCall { id: id.into(), name: name.into(), input: json!({"vmid": 101}) }
 }
 
-fn persisted(effects: &[Effect]) -> Vec<&Message> {
+pub(super) fn persisted(effects: &[Effect]) -> Vec<&Message> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Persist(m) => Some(m),
+            Effect::Persist(m) | Effect::PersistAnswers { message: m, .. } => Some(m),
             _ => None,
         })
         .collect()
 }
 
-fn results(m: &Message) -> Vec<(&str, &str, bool)> {
+/// The statuses stored with the answers of `effects`, in order.
+pub(super) fn answered(effects: &[Effect]) -> Vec<&Answered> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::PersistAnswers { answers, .. } => Some(answers),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+pub(super) fn results(m: &Message) -> Vec<(&str, &str, bool)> {
     m.blocks
         .iter()
         .filter_map(|b| match b {
@@ -78,13 +104,20 @@ fn parallel_calls_are_answered_in_call_order_whatever_order_they_finish_in() {
     let eb = t.handle(Input::ToolFinished { id: "b".into(), outcome: ToolOutcome::Ok("B".into()) });
     assert_eq!(
         eb,
-        vec![Effect::EmitToolResult { id: "b".into(), content: "B".into(), is_error: false }]
+        vec![Effect::EmitToolResult {
+            id: "b".into(),
+            content: "B".into(),
+            status: ToolResultStatus::Ok
+        }]
     );
     let ea = t
         .handle(Input::ToolFinished { id: "a".into(), outcome: ToolOutcome::Error("boom".into()) });
     let msg = persisted(&ea)[0];
     assert_eq!(msg.role, Role::User);
     assert_eq!(results(msg), vec![("a", "boom", true), ("b", "B", false)]);
+    let statuses: Vec<_> =
+        answered(&ea).iter().map(|a| (a.tool_use_id.as_str(), a.status)).collect();
+    assert_eq!(statuses, vec![("a", ToolResultStatus::Error), ("b", ToolResultStatus::Ok)]);
     assert_eq!(ea.last(), Some(&Effect::CallModel { iteration: 2, tools: true }));
     assert_eq!(t.phase(), Phase::Streaming);
 }
@@ -126,6 +159,7 @@ fn last_iteration_offers_no_tools_and_calls_made_anyway_are_not_run() {
     let r = results(answers[1]);
     assert_eq!(r.len(), 1);
     assert!(r[0].1.starts_with(result_text::NOT_RUN) && r[0].2);
+    assert_eq!(answered(&end)[0].status, ToolResultStatus::NotExecuted);
     assert_eq!(end.last(), Some(&Effect::Finish(FinishReason::MaxIterations)));
 }
 
@@ -150,14 +184,22 @@ fn confirmation_pauses_and_approval_resumes_with_the_result() {
     t.handle(call("a", "stop_vm"));
     t.handle(call("b", "get_vm_status"));
     t.handle(Input::ModelDone(ModelStop::Complete));
-    let e = t.handle(Input::ToolFinished {
-        id: "a".into(),
-        outcome: ToolOutcome::NeedsConfirmation { confirmation_id: "c1".into() },
-    });
-    assert_eq!(e, vec![Effect::AwaitConfirmation { id: "a".into(), confirmation_id: "c1".into() }]);
+    let e = t.handle(Input::ToolFinished { id: "a".into(), outcome: needs("c1") });
+    assert_eq!(
+        e,
+        vec![
+            Effect::AwaitConfirmation {
+                id: "a".into(),
+                confirmation_id: "c1".into(),
+                expires_at: expiry()
+            },
+            // Decided before the machine knew of it? Reading it once tells.
+            Effect::ReadConfirmation { confirmation_id: "c1".into() },
+            Effect::WakeAt(expiry()),
+        ]
+    );
     t.handle(Input::ToolFinished { id: "b".into(), outcome: ToolOutcome::Ok("running".into()) });
     assert_eq!(t.phase(), Phase::Tools, "still waiting for the operator");
-    assert_eq!(t.awaiting(), vec![("a", "c1")]);
     // A decision for some other confirmation changes nothing.
     assert_eq!(
         t.handle(Input::Confirmation {
@@ -172,6 +214,8 @@ fn confirmation_pauses_and_approval_resumes_with_the_result() {
     });
     let msg = persisted(&e)[0];
     assert_eq!(results(msg), vec![("a", "stopped", false), ("b", "running", false)]);
+    assert_eq!(answered(&e)[0].confirmation_id.as_deref(), Some("c1"), "stored with its answer");
+    assert_eq!(answered(&e)[1].confirmation_id, None);
     assert_eq!(e.last(), Some(&Effect::CallModel { iteration: 2, tools: true }));
     // A second decision for the same record is ignored.
     t.handle(Input::ModelText("Done.".into()));
@@ -186,21 +230,28 @@ fn confirmation_pauses_and_approval_resumes_with_the_result() {
 
 #[test]
 fn denial_and_expiry_are_answered_as_errors_and_the_turn_goes_on() {
-    for (outcome, prefix) in [
-        (ConfirmationOutcome::Denied, result_text::DENIED),
-        (ConfirmationOutcome::Expired, result_text::EXPIRED),
-        (ConfirmationOutcome::Blocked("kill switch".into()), result_text::BLOCKED),
+    for (outcome, prefix, status) in [
+        (ConfirmationOutcome::Denied, result_text::DENIED, ToolResultStatus::Denied),
+        (ConfirmationOutcome::Expired, result_text::EXPIRED, ToolResultStatus::Expired),
+        (
+            ConfirmationOutcome::Blocked("kill switch".into()),
+            result_text::BLOCKED,
+            ToolResultStatus::Blocked,
+        ),
+        (ConfirmationOutcome::Failed("500".into()), "500", ToolResultStatus::Error),
     ] {
         let (mut t, _) = Turn::start(TurnConfig { max_iterations: 5, max_tool_output_chars: 1000 });
         t.handle(call("a", "stop_vm"));
         t.handle(Input::ModelDone(ModelStop::Complete));
-        t.handle(Input::ToolFinished {
-            id: "a".into(),
-            outcome: ToolOutcome::NeedsConfirmation { confirmation_id: "c".into() },
-        });
+        t.handle(Input::ToolFinished { id: "a".into(), outcome: needs("c") });
         let e = t.handle(Input::Confirmation { confirmation_id: "c".into(), outcome });
         let r = results(persisted(&e)[0]);
         assert!(r[0].1.starts_with(prefix) && r[0].2, "{r:?}");
+        assert!(
+            e.iter().any(|e| matches!(e, Effect::EmitToolResult { status: s, .. } if *s == status)),
+            "{e:?}"
+        );
+        assert_eq!(answered(&e)[0].status, status);
         assert!(matches!(e.last(), Some(Effect::CallModel { iteration: 2, .. })));
     }
 }
@@ -216,6 +267,7 @@ fn blocked_tools_are_errors_that_say_not_to_retry() {
     });
     let r = results(persisted(&e)[0]);
     assert!(r[0].1.starts_with("Blocked: VM 101 is protected.") && r[0].1.contains("Do not retry"));
+    assert_eq!(answered(&e)[0].status, ToolResultStatus::Blocked);
 }
 
 #[test]
@@ -226,7 +278,11 @@ fn tool_output_is_truncated_for_the_model_but_shown_in_full() {
     let long = "é".repeat(50);
     let e =
         t.handle(Input::ToolFinished { id: "a".into(), outcome: ToolOutcome::Ok(long.clone()) });
-    assert!(e.contains(&Effect::EmitToolResult { id: "a".into(), content: long, is_error: false }));
+    assert!(e.contains(&Effect::EmitToolResult {
+        id: "a".into(),
+        content: long,
+        status: ToolResultStatus::Ok
+    }));
     let r = results(persisted(&e)[0]);
     assert!(r[0].1.starts_with(&"é".repeat(20)));
     assert!(r[0].1.contains("30 of 50 characters omitted"), "{}", r[0].1);
@@ -255,15 +311,13 @@ fn abort_while_waiting_cancels_the_confirmation_and_answers_every_call() {
     t.handle(call("a", "stop_vm"));
     t.handle(call("b", "get_vm_status"));
     t.handle(Input::ModelDone(ModelStop::Complete));
-    t.handle(Input::ToolFinished {
-        id: "a".into(),
-        outcome: ToolOutcome::NeedsConfirmation { confirmation_id: "c".into() },
-    });
+    t.handle(Input::ToolFinished { id: "a".into(), outcome: needs("c") });
     let e = t.handle(Input::Abort);
     assert!(e.contains(&Effect::CancelConfirmation { confirmation_id: "c".into() }));
     let r = results(persisted(&e)[0]);
     assert_eq!(r.len(), 2);
     assert!(r.iter().all(|(_, c, err)| c.starts_with(result_text::ABORTED) && *err));
+    assert!(answered(&e).iter().all(|a| a.status == ToolResultStatus::Aborted));
     assert_eq!(e.last(), Some(&Effect::Finish(FinishReason::Aborted)));
     // The late result and the decision are ignored.
     assert_eq!(

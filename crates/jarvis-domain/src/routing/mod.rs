@@ -382,6 +382,24 @@ pub enum RouteReason {
 }
 
 impl RouteReason {
+    /// The machine code: the `reasonCode` of `chat:route` (and the serde tag).
+    pub fn code(&self) -> &'static str {
+        match self {
+            RouteReason::NoClaudeKey => "noClaudeKey",
+            RouteReason::Override => "override",
+            RouteReason::ToolIntent { .. } => "toolIntent",
+            RouteReason::ToolPreference { .. } => "toolPreference",
+            RouteReason::PendingConfirmation => "pendingConfirmation",
+            RouteReason::BudgetExceeded => "budgetExceeded",
+            RouteReason::ContextTooLarge { .. } => "contextTooLarge",
+            RouteReason::SmallTalk { .. } => "smallTalk",
+            RouteReason::Default => "default",
+            RouteReason::LocalUnavailable => "localUnavailable",
+            RouteReason::NoProvider => "noProvider",
+            RouteReason::BudgetExceededNoLocal => "budgetExceededNoLocal",
+        }
+    }
+
     /// A short human explanation for the UI badge and logs.
     pub fn text(&self) -> String {
         match self {

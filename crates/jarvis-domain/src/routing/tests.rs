@@ -19,6 +19,27 @@ fn input(message: &str) -> RouteInput<'_> {
 const C: Option<Provider> = Some(Provider::Claude);
 const L: Option<Provider> = Some(Provider::Local);
 
+#[test]
+fn reason_codes_are_the_serde_tags() {
+    let all = [
+        RouteReason::NoClaudeKey,
+        RouteReason::Override,
+        RouteReason::ToolIntent { keyword: "stop".into() },
+        RouteReason::ToolPreference { tool: "stop_vm".into() },
+        RouteReason::PendingConfirmation,
+        RouteReason::BudgetExceeded,
+        RouteReason::ContextTooLarge { estimated_tokens: 9, limit_tokens: 1 },
+        RouteReason::SmallTalk { pattern: "hi".into() },
+        RouteReason::Default,
+        RouteReason::LocalUnavailable,
+        RouteReason::NoProvider,
+        RouteReason::BudgetExceededNoLocal,
+    ];
+    for r in all {
+        assert_eq!(serde_json::to_value(&r).unwrap()["code"], r.code(), "{r:?}");
+    }
+}
+
 /// (message, expected provider, expected reason code) with default rules and a healthy setup.
 const TABLE: &[(&str, Option<Provider>, &str)] = &[
     // small talk → local

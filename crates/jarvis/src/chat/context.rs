@@ -3,7 +3,6 @@
 //! provider (CHAT-01, ROUTE-09) from the cached cluster snapshot — never a fresh poll — and the
 //! history window that fits the provider's context.
 
-use chrono::Utc;
 use jarvis_domain::agent::{self, Block, Message, Role};
 use jarvis_domain::prompt::{self, PromptInput};
 use jarvis_domain::routing::{Provider, RouteInput, RouteOutcome, RoutingRules, route};
@@ -37,7 +36,7 @@ impl ChatService {
         let budget = self
             .inner
             .db
-            .budget_state(c.daily_budget_usd, Utc::now(), settings.cost_timezone)
+            .budget_state(c.daily_budget_usd, self.now(), settings.cost_timezone)
             .await?;
         Ok((c.rules, budget.exceeded))
     }
@@ -104,7 +103,7 @@ impl ChatService {
         let system = prompt::system_prompt(&PromptInput {
             provider: if local { Provider::Local } else { Provider::Claude },
             snapshot: &snapshot,
-            now: Utc::now(),
+            now: self.now(),
             kill_switch: self.inner.guard.kill_switch(),
             override_active,
             protected: &self.inner.guard.protected,

@@ -3,10 +3,14 @@
 //! in tests and benchmarks.
 
 use async_trait::async_trait;
+use jarvis_domain::agent::{StopReason, ToolResultStatus};
+use jarvis_domain::tools::Tier;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::mpsc;
 use ts_rs::TS;
+
+use crate::db::chat::ChatMessageView;
 
 /// Token usage of a turn.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
@@ -14,9 +18,78 @@ use ts_rs::TS;
 #[ts(export)]
 pub struct UsageView {
     /// Prompt tokens, summed over the turn's model calls.
+    #[ts(type = "number")]
     pub input_tokens: u64,
     /// Generated tokens, summed over the turn's model calls.
+    #[ts(type = "number")]
     pub output_tokens: u64,
+}
+
+/// `chat:route`: who answers the turn (again with `fallback` when the first choice failed).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ChatRouteEvent {
+    /// Session.
+    pub session_id: String,
+    /// `claude`, `local` or `slash`.
+    #[ts(type = "\"claude\" | \"local\" | \"slash\"")]
+    pub provider: String,
+    /// Model id (empty for slash commands).
+    pub model: String,
+    /// Human reason.
+    pub reason: String,
+    /// Machine reason (`RouteReason::code`, `fallback` or `slash`).
+    pub reason_code: String,
+    /// A fallback after the first choice failed.
+    pub fallback: bool,
+}
+
+/// `chat:token`: a piece of the answer.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ChatTokenEvent {
+    /// Session.
+    pub session_id: String,
+    /// The text.
+    pub text: String,
+}
+
+/// `chat:tool_use`: the model called a tool.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ChatToolUseEvent {
+    /// Session.
+    pub session_id: String,
+    /// Call id.
+    pub tool_use_id: String,
+    /// Tool.
+    pub tool_name: String,
+    /// Arguments as the model sent them.
+    #[ts(type = "unknown")]
+    pub tool_input: Value,
+    /// The registry's tier (`black` for unknown tools).
+    #[ts(type = "\"green\" | \"yellow\" | \"red\" | \"black\"")]
+    pub tier: Tier,
+}
+
+/// `chat:tool_result`: a call's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ChatToolResultEvent {
+    /// Session.
+    pub session_id: String,
+    /// Call id.
+    pub tool_use_id: String,
+    /// Result text (in full; the model may get less).
+    pub result: String,
+    /// `status != ok`.
+    pub is_error: bool,
+    /// How the call was answered.
+    pub status: ToolResultStatus,
 }
 
 /// `chat:confirm_needed`: a RED call waits for the operator (also replayed by `chat:join`).
@@ -35,136 +108,131 @@ pub struct ConfirmNeeded {
     /// Canonical arguments it will run with.
     #[ts(type = "Record<string, unknown>")]
     pub tool_input: Value,
-    /// Tier word.
-    pub tier: String,
+    /// The tier the pipeline decided.
+    #[ts(type = "\"green\" | \"yellow\" | \"red\" | \"black\"")]
+    pub tier: Tier,
     /// Human summary.
     pub summary: String,
     /// When the record expires (RFC 3339).
     pub expires_at: String,
 }
 
-/// One event of a chat session.
+/// `chat:blocked`: the safety policy refused a call.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ChatBlockedEvent {
+    /// Session.
+    pub session_id: String,
+    /// Call id.
+    pub tool_use_id: String,
+    /// Tool.
+    pub tool_name: String,
+    /// Why.
+    pub reason: String,
+    /// The registry's tier (`black` for unknown tools).
+    #[ts(type = "\"green\" | \"yellow\" | \"red\" | \"black\"")]
+    pub tier: Tier,
+}
+
+/// `chat:message`: a stored operator message (for other tabs following the session).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ChatMessageEvent {
+    /// Session.
+    pub session_id: String,
+    /// The stored message.
+    pub message: ChatMessageView,
+}
+
+/// `chat:done`: the turn is over.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ChatDoneEvent {
+    /// Session.
+    pub session_id: String,
+    /// Who answered last.
+    #[ts(type = "\"claude\" | \"local\" | \"slash\"")]
+    pub provider: String,
+    /// Model (empty for slash commands).
+    pub model: String,
+    /// Tokens of the turn.
+    pub usage: UsageView,
+    /// Cost of the turn in USD.
+    pub cost_usd: f64,
+    /// Why it ended.
+    pub stop_reason: StopReason,
+}
+
+/// `chat:error`: the turn failed (a `chat:done` follows when a turn had started).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ChatErrorEvent {
+    /// Session.
+    pub session_id: String,
+    /// Machine code (`no_provider`, `llm_error`, `internal`, …).
+    pub code: String,
+    /// Human message.
+    pub message: String,
+}
+
+/// One event of a chat session, with its typed payload.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChatEvent {
     /// `chat:route`.
-    Route {
-        /// `claude`, `local` or `slash`.
-        provider: String,
-        /// Model id (empty for slash commands).
-        model: String,
-        /// Human reason.
-        reason: String,
-        /// Machine reason.
-        reason_code: String,
-        /// A fallback after the first choice failed.
-        fallback: bool,
-    },
+    Route(ChatRouteEvent),
     /// `chat:token`.
-    Token(String),
+    Token(ChatTokenEvent),
     /// `chat:tool_use`.
-    ToolUse {
-        /// Call id.
-        tool_use_id: String,
-        /// Tool.
-        tool_name: String,
-        /// Arguments as the model sent them.
-        tool_input: Value,
-        /// Tier word (`black` for unknown tools).
-        tier: String,
-    },
+    ToolUse(ChatToolUseEvent),
     /// `chat:tool_result`.
-    ToolResult {
-        /// Call id.
-        tool_use_id: String,
-        /// Result text.
-        result: String,
-        /// Failed, refused or denied.
-        is_error: bool,
-    },
+    ToolResult(ChatToolResultEvent),
     /// `chat:confirm_needed`.
     ConfirmNeeded(ConfirmNeeded),
     /// `chat:blocked`.
-    Blocked {
-        /// Call id.
-        tool_use_id: String,
-        /// Tool.
-        tool_name: String,
-        /// Why.
-        reason: String,
-        /// Tier word.
-        tier: String,
-    },
-    /// `chat:message`: a stored user message (for other tabs following the session).
-    Message(Value),
+    Blocked(ChatBlockedEvent),
+    /// `chat:message`.
+    Message(ChatMessageEvent),
     /// `chat:done`.
-    Done {
-        /// Who answered last.
-        provider: String,
-        /// Model.
-        model: String,
-        /// Tokens of the turn.
-        usage: UsageView,
-        /// Cost of the turn in USD.
-        cost_usd: f64,
-        /// `end_turn`, `max_iterations`, `aborted` or `error`.
-        stop_reason: String,
-    },
+    Done(ChatDoneEvent),
     /// `chat:error`.
-    Error {
-        /// Machine code.
-        code: String,
-        /// Human message.
-        message: String,
-    },
+    Error(ChatErrorEvent),
 }
 
 impl ChatEvent {
     /// The Socket.IO event name.
     pub fn name(&self) -> &'static str {
         match self {
-            ChatEvent::Route { .. } => "chat:route",
+            ChatEvent::Route(_) => "chat:route",
             ChatEvent::Token(_) => "chat:token",
-            ChatEvent::ToolUse { .. } => "chat:tool_use",
-            ChatEvent::ToolResult { .. } => "chat:tool_result",
+            ChatEvent::ToolUse(_) => "chat:tool_use",
+            ChatEvent::ToolResult(_) => "chat:tool_result",
             ChatEvent::ConfirmNeeded(_) => "chat:confirm_needed",
-            ChatEvent::Blocked { .. } => "chat:blocked",
+            ChatEvent::Blocked(_) => "chat:blocked",
             ChatEvent::Message(_) => "chat:message",
-            ChatEvent::Done { .. } => "chat:done",
-            ChatEvent::Error { .. } => "chat:error",
+            ChatEvent::Done(_) => "chat:done",
+            ChatEvent::Error(_) => "chat:error",
         }
     }
 
-    /// The wire payload, always with `sessionId`.
-    pub fn payload(&self, session_id: &str) -> Value {
-        use serde_json::json;
-        match self {
-            ChatEvent::Route { provider, model, reason, reason_code, fallback } => json!({
-                "sessionId": session_id, "provider": provider, "model": model,
-                "reason": reason, "reasonCode": reason_code, "fallback": fallback,
-            }),
-            ChatEvent::Token(text) => json!({ "sessionId": session_id, "text": text }),
-            ChatEvent::ToolUse { tool_use_id, tool_name, tool_input, tier } => json!({
-                "sessionId": session_id, "toolUseId": tool_use_id, "toolName": tool_name,
-                "toolInput": tool_input, "tier": tier,
-            }),
-            ChatEvent::ToolResult { tool_use_id, result, is_error } => json!({
-                "sessionId": session_id, "toolUseId": tool_use_id, "result": result,
-                "isError": is_error,
-            }),
-            ChatEvent::ConfirmNeeded(c) => serde_json::to_value(c).unwrap_or(Value::Null),
-            ChatEvent::Blocked { tool_use_id, tool_name, reason, tier } => json!({
-                "sessionId": session_id, "toolUseId": tool_use_id, "toolName": tool_name,
-                "reason": reason, "tier": tier,
-            }),
-            ChatEvent::Message(m) => json!({ "sessionId": session_id, "message": m }),
-            ChatEvent::Done { provider, model, usage, cost_usd, stop_reason } => json!({
-                "sessionId": session_id, "provider": provider, "model": model, "usage": usage,
-                "costUsd": cost_usd, "stopReason": stop_reason,
-            }),
-            ChatEvent::Error { code, message } => {
-                json!({ "sessionId": session_id, "code": code, "message": message })
-            }
-        }
+    /// The wire payload (every payload carries `sessionId`).
+    pub fn payload(&self) -> Value {
+        let value = match self {
+            ChatEvent::Route(p) => serde_json::to_value(p),
+            ChatEvent::Token(p) => serde_json::to_value(p),
+            ChatEvent::ToolUse(p) => serde_json::to_value(p),
+            ChatEvent::ToolResult(p) => serde_json::to_value(p),
+            ChatEvent::ConfirmNeeded(p) => serde_json::to_value(p),
+            ChatEvent::Blocked(p) => serde_json::to_value(p),
+            ChatEvent::Message(p) => serde_json::to_value(p),
+            ChatEvent::Done(p) => serde_json::to_value(p),
+            ChatEvent::Error(p) => serde_json::to_value(p),
+        };
+        // These structs hold only strings, numbers and JSON values: serializing cannot fail.
+        value.unwrap_or(Value::Null)
     }
 }
 

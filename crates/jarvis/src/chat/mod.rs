@@ -12,8 +12,11 @@
 
 pub mod context;
 pub mod events;
+mod model;
 pub mod providers;
 pub mod slash;
+#[cfg(test)]
+mod tests;
 mod tooling;
 mod turn;
 
@@ -28,6 +31,7 @@ use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use crate::bus::Bus;
+use crate::clock::Clock;
 use crate::cluster::ClusterState;
 use crate::config::LlmSettings;
 use crate::db::chat::{ChatMessageView, NewChatMessage, chat_message_views};
@@ -36,7 +40,10 @@ use crate::guard::Guard;
 use crate::metrics::Metrics;
 use crate::tools::{Pipeline, Source};
 
-pub use events::{ChatEvent, ChatSink, ConfirmNeeded};
+pub use events::{
+    ChatBlockedEvent, ChatDoneEvent, ChatErrorEvent, ChatEvent, ChatMessageEvent, ChatRouteEvent,
+    ChatSink, ChatTokenEvent, ChatToolResultEvent, ChatToolUseEvent, ConfirmNeeded,
+};
 
 /// Longest accepted message, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 16_000;
@@ -77,6 +84,9 @@ impl ChatError {
 /// A turn in progress, as `chat:join` and `chat:confirm` see it.
 struct Running {
     cancel: CancellationToken,
+    /// What the turn announced it waits for (added on `AwaitConfirmation`, removed when the call
+    /// is answered): published for other tasks, not the turn's own bookkeeping (that is in the
+    /// machine).
     pending: Vec<ConfirmNeeded>,
 }
 
@@ -94,6 +104,8 @@ pub(crate) struct Inner {
     sink: OnceLock<Arc<dyn ChatSink>>,
     shutdown: CancellationToken,
     metrics: Metrics,
+    /// Where turns read "now" (confirmation expiry, timestamps).
+    clock: Arc<dyn Clock>,
     /// Per provider: when its last call ended, and how.
     outcomes: Mutex<HashMap<&'static str, ProviderOutcome>>,
 }
@@ -120,8 +132,9 @@ impl std::fmt::Debug for ChatService {
 }
 
 /// What `chat:join` answers.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(export, rename = "ChatJoinAck")]
 pub struct JoinView {
     /// Session.
     pub session_id: String,
@@ -173,6 +186,7 @@ impl ChatService {
                 sink: OnceLock::new(),
                 shutdown,
                 metrics: Metrics::default(),
+                clock: crate::clock::system(),
                 outcomes: Mutex::new(HashMap::new()),
             }),
         }
@@ -184,6 +198,20 @@ impl ChatService {
             inner.metrics = metrics;
         }
         self
+    }
+
+    /// Reads time from `clock` instead of the system clock (tests; call right after
+    /// [`ChatService::new`]).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> ChatService {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.clock = clock;
+        }
+        self
+    }
+
+    /// The time now, by the service's clock.
+    pub(crate) fn now(&self) -> chrono::DateTime<Utc> {
+        self.inner.clock.now()
     }
 
     /// The last outcome of `provider` (`claude` or `local`), if it was called.
@@ -254,7 +282,7 @@ impl ChatService {
         if text.is_empty() {
             return Err(ChatError::Invalid("the message only contained the passkey".into()));
         }
-        let now = Utc::now();
+        let now = self.now();
         let session_id = match session_id {
             Some(id) => {
                 if self.inner.db.chat_session(id.clone()).await?.is_none() {
@@ -334,9 +362,17 @@ impl ChatService {
         self.inner.running.lock().remove(session_id);
     }
 
-    pub(crate) fn set_pending(&self, session_id: &str, pending: Vec<ConfirmNeeded>) {
+    /// Publishes a confirmation the session's turn now waits for.
+    pub(crate) fn add_pending(&self, session_id: &str, needed: ConfirmNeeded) {
         if let Some(r) = self.inner.running.lock().get_mut(session_id) {
-            r.pending = pending;
+            r.pending.push(needed);
+        }
+    }
+
+    /// The call `tool_use_id` was answered: whatever it waited for is no longer pending.
+    pub(crate) fn settle_pending(&self, session_id: &str, tool_use_id: &str) {
+        if let Some(r) = self.inner.running.lock().get_mut(session_id) {
+            r.pending.retain(|p| p.tool_use_id != tool_use_id);
         }
     }
 

@@ -1,16 +1,17 @@
 //! The tool side of a turn: running the model's calls through the pipeline (each as its own
-//! task, with a timeout), announcing confirmations and refusals, and turning confirmation
-//! decisions made anywhere — the chat, the pending strip, REST — or their expiry into inputs for
-//! the state machine.
+//! task, with a timeout), announcing refusals and the confirmations the machine waits for, and
+//! the confirmation records' side of the machine's effects — reading a record when the machine
+//! asks (a decision made anywhere: the chat, the pending strip, REST, MCP), expiring it when the
+//! machine says its time is up, cancelling it on abort.
 
 use std::pin::Pin;
 
+use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use jarvis_domain::agent::{ConfirmationOutcome, Input, ToolOutcome};
 use serde_json::Value;
-use tokio::sync::broadcast::error::RecvError;
 
-use super::events::{ChatEvent, ConfirmNeeded};
+use super::events::{ChatBlockedEvent, ChatEvent, ConfirmNeeded};
 use super::turn::Driver;
 use crate::bus::ServerEvent;
 use crate::db::confirmations::ConfirmationStatus;
@@ -22,12 +23,7 @@ pub(super) type ToolFuture = Pin<Box<dyn std::future::Future<Output = (String, T
 /// A tool call's outcome as the pipeline reported it.
 pub(super) enum ToolRun {
     Done(ToolOutcome),
-    Confirm(crate::db::confirmations::Confirmation),
     Blocked { reason: String },
-}
-
-pub(super) fn tier_word(name: &str) -> String {
-    jarvis_domain::tier_of(name).as_str().to_owned()
 }
 
 impl Driver {
@@ -68,7 +64,10 @@ impl Driver {
                         ToolRun::Blocked { reason }
                     }
                     crate::tools::ToolOutcome::ConfirmationRequired { confirmation, .. } => {
-                        ToolRun::Confirm(confirmation)
+                        ToolRun::Done(ToolOutcome::NeedsConfirmation {
+                            confirmation_id: confirmation.id,
+                            expires_at: confirmation.expires_at,
+                        })
                     }
                 },
                 Ok(Ok(Err(RequestError::UnknownTool(name)))) => ToolRun::Done(ToolOutcome::Error(
@@ -90,38 +89,19 @@ impl Driver {
     }
 
     pub(super) async fn tool_done(&mut self, id: &str, run: ToolRun) -> Input {
-        let name = self.call_name(id);
         let outcome = match run {
             ToolRun::Done(o) => o,
             ToolRun::Blocked { reason } => {
-                let tier = tier_word(&name);
-                self.emit(ChatEvent::Blocked {
+                let name = self.call_name(id);
+                self.emit(ChatEvent::Blocked(ChatBlockedEvent {
+                    session_id: self.session_id.clone(),
                     tool_use_id: id.into(),
+                    tier: jarvis_domain::tier_of(&name),
                     tool_name: name,
                     reason: reason.clone(),
-                    tier,
-                })
+                }))
                 .await;
                 ToolOutcome::Blocked(reason)
-            }
-            ToolRun::Confirm(c) => {
-                let tier = c.tier.as_str().to_owned();
-                let needed = ConfirmNeeded {
-                    session_id: self.session_id.clone(),
-                    confirmation_id: c.id.clone(),
-                    tool_use_id: id.into(),
-                    tool_name: c.tool.clone(),
-                    tool_input: c.args.clone(),
-                    tier,
-                    summary: c.summary.clone(),
-                    expires_at: crate::db::timestamp(c.expires_at),
-                };
-                self.confirmations.insert(c.id.clone(), (id.into(), c.expires_at));
-                self.confirmation_by_call.insert(id.into(), c.id.clone());
-                self.pending.push(needed.clone());
-                self.svc.set_pending(&self.session_id, self.pending.clone());
-                self.emit(ChatEvent::ConfirmNeeded(needed)).await;
-                ToolOutcome::NeedsConfirmation { confirmation_id: c.id }
             }
         };
         Input::ToolFinished { id: id.into(), outcome }
@@ -137,63 +117,94 @@ impl Driver {
             .unwrap_or_default()
     }
 
-    pub(super) fn forget_confirmation(&mut self, confirmation_id: &str) {
-        self.confirmations.remove(confirmation_id);
-        self.pending.retain(|p| p.confirmation_id != confirmation_id);
-        self.svc.set_pending(&self.session_id, self.pending.clone());
-    }
-
-    /// A confirmation this turn waits for changed status.
-    pub(super) async fn bus_message(&mut self, msg: Result<ServerEvent, RecvError>) -> Vec<Input> {
-        match msg {
-            Ok(ServerEvent::Confirmation(c)) if self.confirmations.contains_key(&c.id) => {
-                self.resolve(&c.id, c.status).await.into_iter().collect()
+    /// `AwaitConfirmation`: publishes the record as pending for this session (so `chat:join`
+    /// replays it and `chat:confirm` accepts it) and sends `chat:confirm_needed`. The record is
+    /// read for what the operator must see (canonical arguments, summary, the tier decided).
+    pub(super) async fn announce_confirmation(
+        &self,
+        id: &str,
+        confirmation_id: &str,
+        expires_at: DateTime<Utc>,
+    ) {
+        let c = match self.svc.inner.db.confirmation_with_result(confirmation_id.to_owned()).await {
+            Ok(Some((c, _))) => c,
+            Ok(None) => {
+                tracing::error!(confirmation_id, "the confirmation to announce is not stored");
+                return;
             }
-            // Missed messages: ask the database about every awaited record.
-            Err(RecvError::Lagged(_)) => self.recheck_all().await,
-            _ => vec![],
-        }
-    }
-
-    async fn recheck_all(&mut self) -> Vec<Input> {
-        let ids: Vec<String> = self.confirmations.keys().cloned().collect();
-        let mut inputs = Vec::new();
-        for id in ids {
-            if let Ok(Some((c, _))) = self.svc.inner.db.confirmation_with_result(id.clone()).await
-                && let Some(input) = self.resolve(&id, c.status).await
-            {
-                inputs.push(input);
+            Err(e) => {
+                // The turn still waits and expires; the dashboard strip can still decide it.
+                tracing::error!(error = %e, "could not read the confirmation to announce");
+                return;
             }
-        }
-        inputs
+        };
+        let needed = ConfirmNeeded {
+            session_id: self.session_id.clone(),
+            confirmation_id: c.id,
+            tool_use_id: id.into(),
+            tool_name: c.tool,
+            tool_input: c.args,
+            tier: c.tier,
+            summary: c.summary,
+            expires_at: crate::db::timestamp(expires_at),
+        };
+        self.svc.add_pending(&self.session_id, needed.clone());
+        self.emit(ChatEvent::ConfirmNeeded(needed)).await;
     }
 
-    pub(super) async fn check_expired(&mut self) -> Vec<Input> {
-        // Expiring happens in the pipeline (it announces expired records on the bus).
-        let _ = self.svc.inner.pipeline.pending().await;
-        self.recheck_all().await
-    }
-
-    /// The machine input for a final status of an awaited confirmation.
-    async fn resolve(&mut self, id: &str, status: ConfirmationStatus) -> Option<Input> {
-        let outcome = match status {
+    /// `ReadConfirmation`: the machine input for the record's state, if it is final.
+    pub(super) async fn read_confirmation(&self, id: &str) -> Option<Input> {
+        let (c, result) = match self.svc.inner.db.confirmation_with_result(id.to_owned()).await {
+            Ok(Some(found)) => found,
+            Ok(None) => return None,
+            Err(e) => {
+                // Read again on the next news about it, or when it is due to expire.
+                tracing::warn!(error = %e, "could not read an awaited confirmation");
+                return None;
+            }
+        };
+        let result = result.unwrap_or(Value::Null);
+        let outcome = match c.status {
             ConfirmationStatus::Pending | ConfirmationStatus::Approved => return None,
             ConfirmationStatus::Denied => ConfirmationOutcome::Denied,
             ConfirmationStatus::Expired => ConfirmationOutcome::Expired,
-            ConfirmationStatus::Executed | ConfirmationStatus::Failed => {
-                let result = match self.svc.inner.db.confirmation_with_result(id.to_owned()).await {
-                    Ok(Some((_, r))) => r.unwrap_or(Value::Null),
-                    _ => Value::Null,
-                };
-                if status == ConfirmationStatus::Executed {
-                    ConfirmationOutcome::Executed(result.to_string())
-                } else {
-                    let error = result.get("error").and_then(Value::as_str).unwrap_or("failed");
-                    ConfirmationOutcome::Failed(error.to_owned())
-                }
+            ConfirmationStatus::Executed => ConfirmationOutcome::Executed(result.to_string()),
+            ConfirmationStatus::Failed => {
+                let error = result.get("error").and_then(Value::as_str).unwrap_or("failed");
+                ConfirmationOutcome::Failed(error.to_owned())
             }
         };
-        self.forget_confirmation(id);
         Some(Input::Confirmation { confirmation_id: id.to_owned(), outcome })
+    }
+
+    /// `ExpireConfirmation`: marks every pending record past its expiry (by the service clock)
+    /// `expired` and announces them, as `Pipeline::pending` does by the system clock. A record
+    /// approved meanwhile is not touched: the store only expires `pending` ones.
+    pub(super) async fn expire_due(&self) {
+        match self.svc.inner.db.pending_confirmations(self.svc.now()).await {
+            Ok((_, expired)) => {
+                for c in expired {
+                    self.svc.inner.bus.publish(ServerEvent::Confirmation(c));
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not expire confirmations"),
+        }
+    }
+
+    /// `CancelConfirmation`: denies the record so that it can never run (abort).
+    pub(super) async fn cancel_confirmation(&self, confirmation_id: &str) {
+        // Already decided or expired is fine: either way it cannot run any more.
+        let _ = self
+            .svc
+            .inner
+            .pipeline
+            .decide(
+                confirmation_id,
+                false,
+                &self.sender.actor,
+                Source::Chat,
+                self.sender.jti.clone(),
+            )
+            .await;
     }
 }

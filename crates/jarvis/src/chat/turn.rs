@@ -1,74 +1,35 @@
-//! Drives one turn: routes it, then runs `jarvis_domain::agent::Turn`, carrying out its effects —
-//! model calls (with fallback to the other provider when the first fails before answering),
-//! tool calls through the pipeline (concurrently, each with a timeout), confirmation waits on the
-//! bus, persistence with tokens and cost — and feeding back what happened, until it finishes.
+//! Drives one turn: routes it, then runs `jarvis_domain::agent::Turn`, carrying out its effects
+//! and feeding back what happened until it finishes. The driver keeps no bookkeeping of its own:
+//! which confirmations the turn waits for, and until when, is the machine's; the driver only
+//! executes effects — model calls (`model.rs`), tool calls through the pipeline and
+//! confirmation reads (`tooling.rs`), persistence with tokens and cost, one wake-up timer — and
+//! turns what it hears (stream items, finished tools, confirmation news on the bus, the timer,
+//! abort) into inputs.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use futures::stream::{BoxStream, FuturesUnordered};
-use jarvis_domain::agent::{Block, Effect, FinishReason, Input, Message, ModelStop, Role, Turn};
-use jarvis_domain::cost::{Usage, cost_usd};
-use jarvis_domain::routing::Provider;
-use jarvis_llm::{ChatRequest, LlmError, LlmEvent, LlmProvider, StopReason};
-use serde_json::{Value, json};
+use futures::stream::FuturesUnordered;
+use jarvis_domain::agent::{Answered, Block, Effect, FinishReason, Input, Message, Role, Turn};
+use jarvis_domain::cost::round_usd;
+use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-use super::events::{ChatEvent, ConfirmNeeded, UsageView};
+use super::events::{
+    ChatDoneEvent, ChatErrorEvent, ChatEvent, ChatMessageEvent, ChatRouteEvent, ChatTokenEvent,
+    ChatToolResultEvent, ChatToolUseEvent, UsageView,
+};
+use super::model::{Answerer, CallUsage, ModelStream, Step, next_item};
 use super::slash::{SlashPlan, SlashProvider};
-use super::tooling::{ToolFuture, tier_word};
+use super::tooling::ToolFuture;
 use super::{ChatService, Sender};
-use crate::db::chat::{ChatMessageMeta, NewChatMessage};
-use crate::db::usage::NewUsage;
-use crate::tools::Source;
-
-/// How long a provider may take to start answering, and between two stream items.
-const MODEL_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
-
-type ModelStream = BoxStream<'static, Result<LlmEvent, LlmError>>;
-
-/// Who answers the current model call.
-pub(super) struct Answerer {
-    provider: Arc<dyn LlmProvider>,
-    /// `None` for slash commands (no usage, no cost, no fallback).
-    kind: Option<Provider>,
-}
-
-/// Usage of the model call in flight.
-#[derive(Default)]
-pub(super) struct CallUsage {
-    model: String,
-    input: Option<u64>,
-    output: Option<u64>,
-    prompt_chars: usize,
-    output_chars: usize,
-    /// Anything relayed yet (after that, a failure cannot fall back).
-    relayed: bool,
-}
-
-/// Size of a request in characters, for estimating usage when a server reports none.
-fn request_chars(req: &ChatRequest) -> usize {
-    use jarvis_llm::ContentBlock as B;
-    let blocks: usize = req
-        .messages
-        .iter()
-        .flat_map(|m| &m.content)
-        .map(|b| match b {
-            B::Text(t) => t.len(),
-            B::ToolUse { name, input, .. } => name.len() + input.to_string().len(),
-            B::ToolResult { content, .. } => content.len(),
-        })
-        .sum();
-    let tools: usize =
-        req.tools.iter().map(|t| t.description.len() + t.input_schema.to_string().len()).sum();
-    req.system.len() + blocks + tools
-}
+use crate::bus::ServerEvent;
+use crate::db::chat::{ChatMessageMeta, ChatMessageView, NewChatMessage};
 
 impl ChatService {
-    async fn emit(&self, session_id: &str, event: ChatEvent) {
+    pub(super) async fn emit(&self, session_id: &str, event: ChatEvent) {
         self.sink().emit(session_id, event).await;
     }
 
@@ -85,19 +46,21 @@ impl ChatService {
         cancel: CancellationToken,
     ) {
         let (user_id, user) = user;
-        let view = self.user_view(&session_id, user_id, &user);
-        self.emit(&session_id, ChatEvent::Message(view)).await;
+        let message = self.user_view(&session_id, user_id, &user);
+        let stored = ChatMessageEvent { session_id: session_id.clone(), message };
+        self.emit(&session_id, ChatEvent::Message(stored)).await;
         let mut transcript = history;
         transcript.push(user);
         let answerer = match self.choose(&session_id, &text, override_active, &transcript).await {
             Ok(a) => a,
             Err(e) => {
                 self.finish_running(&session_id);
-                self.emit(
-                    &session_id,
-                    ChatEvent::Error { code: e.code().into(), message: e.to_string() },
-                )
-                .await;
+                let error = ChatErrorEvent {
+                    session_id: session_id.clone(),
+                    code: e.code().into(),
+                    message: e.to_string(),
+                };
+                self.emit(&session_id, ChatEvent::Error(error)).await;
                 return;
             }
         };
@@ -112,9 +75,6 @@ impl ChatService {
             usage: CallUsage::default(),
             turn_usage: UsageView::default(),
             turn_cost: 0.0,
-            confirmations: HashMap::new(),
-            pending: Vec::new(),
-            confirmation_by_call: HashMap::new(),
             last_call: None,
             offer_tools: true,
             cancel,
@@ -123,12 +83,20 @@ impl ChatService {
         driver.run().await;
     }
 
-    fn user_view(&self, session_id: &str, id: i64, user: &Message) -> Value {
-        json!({
-            "id": id, "sessionId": session_id, "role": "user", "content": user.text(),
-            "provider": null, "model": null, "toolCalls": [], "inputTokens": 0,
-            "outputTokens": 0, "costUsd": 0.0, "createdAt": crate::db::timestamp(Utc::now()),
-        })
+    fn user_view(&self, session_id: &str, id: i64, user: &Message) -> ChatMessageView {
+        ChatMessageView {
+            id,
+            session_id: session_id.to_owned(),
+            role: Role::User,
+            content: user.text(),
+            provider: None,
+            model: None,
+            tool_calls: vec![],
+            input_tokens: 0,
+            output_tokens: 0,
+            cost_usd: 0.0,
+            created_at: self.now(),
+        }
     }
 
     /// Slash command, routed provider, or the no-model answer; announces it as `chat:route`.
@@ -163,10 +131,7 @@ impl ChatService {
         let history = &transcript[..transcript.len().saturating_sub(1)];
         let outcome = self.route(text, override_active, pending, history).await?;
         let reason = outcome.reason();
-        let code = serde_json::to_value(reason)
-            .ok()
-            .and_then(|v| v.get("code").and_then(Value::as_str).map(str::to_owned))
-            .unwrap_or_default();
+        let code = reason.code();
         let chosen = outcome.provider().and_then(|kind| Some((kind, self.provider(kind)?)));
         match chosen {
             Some((kind, provider)) => {
@@ -174,7 +139,7 @@ impl ChatService {
                     kind.as_str(),
                     provider.model(),
                     &reason.text(),
-                    &code,
+                    code,
                     false,
                     session_id,
                 )
@@ -182,14 +147,14 @@ impl ChatService {
                 Ok(Answerer { provider, kind: Some(kind) })
             }
             None => {
-                self.announce("slash", "", &reason.text(), &code, false, session_id).await;
+                self.announce("slash", "", &reason.text(), code, false, session_id).await;
                 let plan = SlashPlan::no_model(&reason.text());
                 Ok(Answerer { provider: Arc::new(SlashProvider(plan)), kind: None })
             }
         }
     }
 
-    async fn announce(
+    pub(super) async fn announce(
         &self,
         provider: &str,
         model: &str,
@@ -198,18 +163,20 @@ impl ChatService {
         fallback: bool,
         session_id: &str,
     ) {
-        let event = ChatEvent::Route {
+        let event = ChatEvent::Route(ChatRouteEvent {
+            session_id: session_id.into(),
             provider: provider.into(),
             model: model.into(),
             reason: reason.into(),
             reason_code: code.into(),
             fallback,
-        };
+        });
         self.emit(session_id, event).await;
     }
 }
 
-/// The state of one running turn outside the pure machine.
+/// The state of one running turn outside the pure machine: who answers, the transcript the
+/// requests are built from, and usage — nothing about what the turn waits for.
 pub(super) struct Driver {
     pub(super) svc: ChatService,
     pub(super) session_id: String,
@@ -221,17 +188,21 @@ pub(super) struct Driver {
     pub(super) usage: CallUsage,
     pub(super) turn_usage: UsageView,
     pub(super) turn_cost: f64,
-    /// Confirmation id → (call id, expiry).
-    pub(super) confirmations: HashMap<String, (String, DateTime<Utc>)>,
-    pub(super) pending: Vec<ConfirmNeeded>,
-    /// Call id → its confirmation (stored with the answers, for replay).
-    pub(super) confirmation_by_call: HashMap<String, String>,
     /// Tokens and cost of the last finished model call (stored with its message).
     pub(super) last_call: Option<(u64, u64, f64)>,
     /// Whether the model call in flight offers tools.
     pub(super) offer_tools: bool,
     /// Thrown by `chat:abort` (and shutdown).
     pub(super) cancel: CancellationToken,
+}
+
+/// What the loop is doing besides running effects.
+struct Io {
+    stream: Option<ModelStream>,
+    tools: FuturesUnordered<ToolFuture>,
+    /// The machine's last [`Effect::WakeAt`], until a tick at or after it was fed.
+    wake: Option<DateTime<Utc>>,
+    cancelled: bool,
 }
 
 impl Driver {
@@ -243,266 +214,132 @@ impl Driver {
         let cancel = self.cancel.clone();
         let (mut turn, first) = Turn::start(self.svc.turn_config());
         let mut queue: VecDeque<Effect> = first.into();
-        let mut stream: Option<ModelStream> = None;
-        let mut tools: FuturesUnordered<ToolFuture> = FuturesUnordered::new();
+        let mut io =
+            Io { stream: None, tools: FuturesUnordered::new(), wake: None, cancelled: false };
         let mut bus = self.svc.inner.bus.subscribe();
-        let mut cancelled = false;
+        let mut bus_open = true;
         loop {
             while let Some(effect) = queue.pop_front() {
-                match effect {
-                    Effect::CallModel { tools: offer, .. } => match self.open(offer).await {
-                        Ok(s) => stream = Some(s),
-                        Err(Some(e)) => queue.extend(turn.handle(Input::ModelFailed(e))),
-                        Err(None) => {
-                            cancelled = true;
-                            queue.extend(turn.handle(Input::Abort));
-                        }
-                    },
-                    Effect::EmitText(t) => {
-                        self.usage.relayed = true;
-                        self.usage.output_chars += t.len();
-                        self.emit(ChatEvent::Token(t)).await;
-                    }
-                    Effect::EmitToolUse { id, name, input } => {
-                        self.usage.relayed = true;
-                        self.usage.output_chars += input.to_string().len();
-                        let tier = tier_word(&name);
-                        self.emit(ChatEvent::ToolUse {
-                            tool_use_id: id,
-                            tool_name: name,
-                            tool_input: input,
-                            tier,
-                        })
-                        .await;
-                    }
-                    Effect::RunTool { id, name, input } => {
-                        tools.push(self.run_tool(id, name, input))
-                    }
-                    Effect::EmitToolResult { id, content, is_error } => {
-                        self.emit(ChatEvent::ToolResult {
-                            tool_use_id: id,
-                            result: content,
-                            is_error,
-                        })
-                        .await;
-                    }
-                    Effect::AwaitConfirmation { .. } => {}
-                    Effect::CancelConfirmation { confirmation_id } => {
-                        let _ = self
-                            .svc
-                            .inner
-                            .pipeline
-                            .decide(
-                                &confirmation_id,
-                                false,
-                                &self.sender.actor,
-                                Source::Chat,
-                                self.sender.jti.clone(),
-                            )
-                            .await;
-                        self.forget_confirmation(&confirmation_id);
-                    }
-                    Effect::Persist(m) => self.persist(m).await,
-                    Effect::Finish(reason) => {
-                        self.finish(reason).await;
-                        return;
-                    }
+                if let Effect::Finish(reason) = effect {
+                    self.finish(reason).await;
+                    return;
+                }
+                let inputs = self.execute(effect, &mut io).await;
+                for input in inputs {
+                    queue.extend(turn.handle(input));
                 }
             }
-            let expiry = self.confirmations.values().map(|(_, at)| *at).min();
-            let sleep_for = expiry
-                .map(|at| {
-                    (at - Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(500)
-                })
-                .unwrap_or(Duration::from_secs(3600));
+            // The timer follows the service clock: a tick that comes early (the clock and the
+            // runtime's timer disagree) finds nothing due and the timer is set again.
+            let sleep_for = io.wake.map(|at| (at - self.svc.now()).to_std().unwrap_or_default());
             tokio::select! {
                 biased;
-                _ = cancel.cancelled(), if !cancelled => {
-                    cancelled = true;
-                    stream = None;
+                _ = cancel.cancelled(), if !io.cancelled => {
+                    io.cancelled = true;
+                    io.stream = None;
                     queue.extend(turn.handle(Input::Abort));
                 }
-                item = next_item(&mut stream), if stream.is_some() => {
+                item = next_item(&mut io.stream), if io.stream.is_some() => {
                     match self.model_item(item).await {
                         Step::Input(input) => queue.extend(turn.handle(input)),
                         Step::Inputs(inputs) => {
                             for input in inputs {
                                 queue.extend(turn.handle(input));
                             }
-                            stream = None;
+                            io.stream = None;
                         }
-                        Step::Retry(s) => stream = Some(s),
+                        Step::Retry(s) => io.stream = Some(s),
                         Step::Nothing => {}
                     }
                 }
-                Some((id, run)) = tools.next(), if !tools.is_empty() => {
+                Some((id, run)) = io.tools.next(), if !io.tools.is_empty() => {
                     let input = self.tool_done(&id, run).await;
                     queue.extend(turn.handle(input));
                 }
-                msg = bus.recv(), if !self.confirmations.is_empty() => {
-                    for input in self.bus_message(msg).await {
+                msg = bus.recv(), if bus_open => match msg {
+                    Ok(ServerEvent::Confirmation(c)) => {
+                        let input = Input::ConfirmationChanged { confirmation_id: c.id };
                         queue.extend(turn.handle(input));
                     }
-                }
-                _ = tokio::time::sleep(sleep_for), if expiry.is_some() => {
-                    for input in self.check_expired().await {
-                        queue.extend(turn.handle(input));
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(_)) => queue.extend(turn.handle(Input::Resync)),
+                    Err(RecvError::Closed) => bus_open = false,
+                },
+                () = tokio::time::sleep(sleep_for.unwrap_or_default()), if sleep_for.is_some() => {
+                    let now = self.svc.now();
+                    if io.wake.is_some_and(|at| at <= now) {
+                        io.wake = None;
                     }
+                    queue.extend(turn.handle(Input::Tick(now)));
                 }
             }
         }
     }
 
-    /// Opens a stream for the current answerer, falling back once when it fails to start.
-    /// `Err(None)` when the operator aborted while the provider was being reached.
-    async fn open(&mut self, tools: bool) -> Result<ModelStream, Option<String>> {
-        self.offer_tools = tools;
-        loop {
-            let req = self.svc.build_request(
-                self.answerer.provider.name(),
-                &self.transcript,
-                tools,
-                self.override_active,
-            );
-            self.usage = CallUsage {
-                model: self.answerer.provider.model().to_owned(),
-                prompt_chars: request_chars(&req),
-                ..CallUsage::default()
-            };
-            let started = tokio::select! {
-                _ = self.cancel.cancelled() => return Err(None),
-                r = tokio::time::timeout(MODEL_IDLE_TIMEOUT, self.answerer.provider.stream(req)) => r,
-            };
-            let err = match started {
-                Ok(Ok(s)) => return Ok(s),
-                Ok(Err(e)) => e,
-                Err(_) => LlmError::Timeout,
-            };
-            if !self.fall_back(&err).await {
-                return Err(Some(err.to_string()));
-            }
-        }
-    }
-
-    /// Switches to the other provider after `err`, if allowed; announces it.
-    async fn fall_back(&mut self, err: &LlmError) -> bool {
-        let Some(kind) = self.answerer.kind else { return false };
-        self.svc.record_outcome(
-            kind.as_str(),
-            super::ProviderOutcome::Failed(Utc::now(), err.to_string()),
-        );
-        if self.tried_fallback || !err.should_fall_back() || self.usage.relayed {
-            return false;
-        }
-        let other = match kind {
-            Provider::Claude => Provider::Local,
-            Provider::Local => Provider::Claude,
-        };
-        let Some(provider) = self.svc.provider(other) else { return false };
-        if other == Provider::Claude && self.budget_exceeded().await {
-            return false;
-        }
-        self.tried_fallback = true;
-        let reason =
-            format!("{} failed ({err}); {} answers instead", kind.as_str(), other.as_str());
-        self.svc
-            .announce(other.as_str(), provider.model(), &reason, "fallback", true, &self.session_id)
-            .await;
-        self.answerer = Answerer { provider, kind: Some(other) };
-        true
-    }
-
-    /// Whether the daily budget is spent (unknown counts as spent: no Claude call then).
-    async fn budget_exceeded(&self) -> bool {
-        self.svc.routing().await.map_or(true, |(_, exceeded)| exceeded)
-    }
-
-    /// Turns one stream item into machine inputs.
-    async fn model_item(&mut self, item: Option<Result<Result<LlmEvent, LlmError>, ()>>) -> Step {
-        let event = match item {
-            None => Err(LlmError::Stream("the response ended before it was complete".into())),
-            Some(Err(())) => Err(LlmError::Timeout),
-            Some(Ok(r)) => r,
-        };
-        match event {
-            Ok(LlmEvent::MessageStart { model, input_tokens }) => {
-                if !model.is_empty() {
-                    self.usage.model = model;
+    /// Carries out one effect (all but `Finish`); returns the inputs it produced at once.
+    async fn execute(&mut self, effect: Effect, io: &mut Io) -> Vec<Input> {
+        match effect {
+            Effect::CallModel { tools: offer, .. } => match self.open(offer).await {
+                Ok(s) => io.stream = Some(s),
+                Err(Some(e)) => return vec![Input::ModelFailed(e)],
+                Err(None) => {
+                    io.cancelled = true;
+                    return vec![Input::Abort];
                 }
-                if input_tokens.is_some() {
-                    self.usage.input = input_tokens;
-                }
-                Step::Nothing
+            },
+            Effect::EmitText(text) => {
+                self.usage.relayed = true;
+                self.usage.output_chars += text.len();
+                let session_id = self.session_id.clone();
+                self.emit(ChatEvent::Token(ChatTokenEvent { session_id, text })).await;
             }
-            Ok(LlmEvent::TextDelta(t)) => Step::Input(Input::ModelText(t)),
-            Ok(LlmEvent::ToolCallStart { .. } | LlmEvent::ToolCallArgsDelta { .. }) => {
-                Step::Nothing
-            }
-            Ok(LlmEvent::ToolCallEnd { id, name, input, .. }) => {
-                Step::Input(Input::ModelToolCall { id, name, input })
-            }
-            Ok(LlmEvent::Usage { input_tokens, output_tokens }) => {
-                self.usage.input = Some(input_tokens);
-                self.usage.output = Some(output_tokens);
-                Step::Nothing
-            }
-            Ok(LlmEvent::Done { stop_reason }) => {
-                self.record_usage().await;
-                let stop = if stop_reason == StopReason::MaxTokens {
-                    ModelStop::MaxTokens
-                } else {
-                    ModelStop::Complete
+            Effect::EmitToolUse { id, name, input } => {
+                self.usage.relayed = true;
+                self.usage.output_chars += input.to_string().len();
+                let event = ChatToolUseEvent {
+                    session_id: self.session_id.clone(),
+                    tier: jarvis_domain::tier_of(&name),
+                    tool_use_id: id,
+                    tool_name: name,
+                    tool_input: input,
                 };
-                Step::Inputs(vec![Input::ModelDone(stop)])
+                self.emit(ChatEvent::ToolUse(event)).await;
             }
-            Err(e) => {
-                if self.fall_back(&e).await {
-                    return match self.open(self.offer_tools).await {
-                        Ok(s) => Step::Retry(s),
-                        Err(Some(msg)) => Step::Inputs(vec![Input::ModelFailed(msg)]),
-                        Err(None) => Step::Inputs(vec![Input::Abort]),
-                    };
-                }
-                Step::Inputs(vec![Input::ModelFailed(e.to_string())])
+            Effect::RunTool { id, name, input } => io.tools.push(self.run_tool(id, name, input)),
+            Effect::EmitToolResult { id, content, status } => {
+                self.svc.settle_pending(&self.session_id, &id);
+                let event = ChatToolResultEvent {
+                    session_id: self.session_id.clone(),
+                    tool_use_id: id,
+                    result: content,
+                    is_error: status.is_error(),
+                    status,
+                };
+                self.emit(ChatEvent::ToolResult(event)).await;
             }
+            Effect::AwaitConfirmation { id, confirmation_id, expires_at } => {
+                self.announce_confirmation(&id, &confirmation_id, expires_at).await;
+            }
+            Effect::WakeAt(at) => io.wake = Some(at),
+            Effect::ReadConfirmation { confirmation_id } => {
+                return self.read_confirmation(&confirmation_id).await.into_iter().collect();
+            }
+            Effect::ExpireConfirmation { confirmation_id } => {
+                self.expire_due().await;
+                return self.read_confirmation(&confirmation_id).await.into_iter().collect();
+            }
+            Effect::CancelConfirmation { confirmation_id } => {
+                self.cancel_confirmation(&confirmation_id).await;
+            }
+            Effect::Persist(m) => self.persist(m, &[]).await,
+            Effect::PersistAnswers { message, answers } => self.persist(message, &answers).await,
+            // The loop ends the turn itself (it must stop taking effects).
+            Effect::Finish(_) => {}
         }
+        vec![]
     }
 
-    /// Stores the finished call's usage and cost (estimated when the server sent none).
-    async fn record_usage(&mut self) {
-        let Some(kind) = self.answerer.kind else { return };
-        let estimated = self.usage.input.is_none() || self.usage.output.is_none();
-        let usage = Usage::new(
-            self.usage.input.unwrap_or((self.usage.prompt_chars as u64).div_ceil(4)),
-            self.usage.output.unwrap_or((self.usage.output_chars as u64).div_ceil(4).max(1)),
-        );
-        let cost = cost_usd(&self.svc.inner.settings.prices, kind, &self.usage.model, &usage);
-        self.svc.inner.metrics.llm_call(
-            kind.as_str(),
-            usage.input_tokens,
-            usage.output_tokens,
-            cost,
-        );
-        self.svc.record_outcome(kind.as_str(), super::ProviderOutcome::Ok(Utc::now()));
-        self.turn_usage.input_tokens += usage.input_tokens;
-        self.turn_usage.output_tokens += usage.output_tokens;
-        self.turn_cost += cost;
-        self.last_call = Some((usage.input_tokens, usage.output_tokens, cost));
-        let row = NewUsage {
-            session_id: Some(self.session_id.clone()),
-            at: Utc::now(),
-            provider: kind,
-            model: self.usage.model.clone(),
-            usage,
-            cost_usd: cost,
-            estimated,
-        };
-        if let Err(e) = self.svc.inner.db.record_llm_usage(row).await {
-            tracing::error!(error = %e, "could not record LLM usage");
-        }
-    }
-
-    async fn persist(&mut self, m: Message) {
+    async fn persist(&mut self, m: Message, answers: &[Answered]) {
         let (provider, model, input_tokens, output_tokens, cost) = if m.role == Role::Assistant {
             let provider = self.answerer.provider.name().to_owned();
             let model = Some(self.usage.model.clone()).filter(|m| !m.is_empty());
@@ -513,16 +350,14 @@ impl Driver {
         };
         let mut meta = ChatMessageMeta::default();
         for b in &m.blocks {
-            match b {
-                Block::ToolResult { tool_use_id, .. } => {
-                    if let Some(c) = self.confirmation_by_call.get(tool_use_id) {
-                        meta.confirmations.insert(tool_use_id.clone(), c.clone());
-                    }
-                }
-                Block::ToolUse { id, name, .. } => {
-                    meta.tiers.insert(id.clone(), jarvis_domain::tier_of(name));
-                }
-                Block::Text { .. } => {}
+            if let Block::ToolUse { id, name, .. } = b {
+                meta.tiers.insert(id.clone(), jarvis_domain::tier_of(name));
+            }
+        }
+        for a in answers {
+            meta.statuses.insert(a.tool_use_id.clone(), a.status);
+            if let Some(c) = &a.confirmation_id {
+                meta.confirmations.insert(a.tool_use_id.clone(), c.clone());
             }
         }
         self.transcript.push(m.clone());
@@ -534,17 +369,22 @@ impl Driver {
             input_tokens,
             output_tokens,
             cost_usd: cost,
-            at: Utc::now(),
+            at: self.svc.now(),
             meta,
         };
         if let Err(e) = self.svc.inner.db.append_chat_message(row).await {
             tracing::error!(error = %e, "could not store a chat message");
-            self.emit(ChatEvent::Error {
-                code: "internal".into(),
-                message: "could not store the message".into(),
-            })
-            .await;
+            self.emit_error("internal", "could not store the message").await;
         }
+    }
+
+    pub(super) async fn emit_error(&self, code: &str, message: &str) {
+        let error = ChatErrorEvent {
+            session_id: self.session_id.clone(),
+            code: code.into(),
+            message: message.into(),
+        };
+        self.emit(ChatEvent::Error(error)).await;
     }
 
     async fn finish(&mut self, reason: FinishReason) {
@@ -552,37 +392,16 @@ impl Driver {
         // told the session is busy.
         self.svc.finish_running(&self.session_id);
         if let FinishReason::ModelError(message) = &reason {
-            self.emit(ChatEvent::Error { code: "llm_error".into(), message: message.clone() })
-                .await;
+            self.emit_error("llm_error", message).await;
         }
-        self.emit(ChatEvent::Done {
+        let done = ChatDoneEvent {
+            session_id: self.session_id.clone(),
             provider: self.answerer.provider.name().to_owned(),
             model: self.usage.model.clone(),
             usage: self.turn_usage,
-            cost_usd: jarvis_domain::cost::round_usd(self.turn_cost),
-            stop_reason: reason.as_str().to_owned(),
-        })
-        .await;
-    }
-}
-
-/// What one stream item means for the loop.
-enum Step {
-    Input(Input),
-    /// The response ended (these inputs finish it); drop the stream.
-    Inputs(Vec<Input>),
-    /// A fallback stream replaces the failed one.
-    Retry(ModelStream),
-    Nothing,
-}
-
-/// The next stream item, or `Err(())` when none came in time.
-async fn next_item(
-    stream: &mut Option<ModelStream>,
-) -> Option<Result<Result<LlmEvent, LlmError>, ()>> {
-    let s = stream.as_mut()?;
-    match tokio::time::timeout(MODEL_IDLE_TIMEOUT, s.next()).await {
-        Ok(item) => item.map(Ok),
-        Err(_) => Some(Err(())),
+            cost_usd: round_usd(self.turn_cost),
+            stop_reason: reason.stop_reason(),
+        };
+        self.emit(ChatEvent::Done(done)).await;
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! A stored message is one [`Message`] of the provider-neutral transcript: its blocks as JSON
 //! (`blocks`), the joined text for display (`content`), who answered and what it cost, and a
-//! driver-written `meta` object ([`ChatMessageMeta`]: confirmation ids and tiers per tool call).
+//! driver-written `meta` object ([`ChatMessageMeta`]: confirmation ids, tiers and answer statuses
+//! per tool call).
 //! Tool results are stored as user-side blocks, exactly as the model saw them; the UI view
 //! ([`chat_message_views`]) folds them back into the call that made them.
 
@@ -14,9 +15,8 @@ use ts_rs::TS;
 use utoipa::ToSchema;
 
 pub use super::chat_view::{
-    ChatMessageMeta, ChatMessageView, RESULT_PREFIX_ABORTED, RESULT_PREFIX_BLOCKED,
-    RESULT_PREFIX_DENIED, RESULT_PREFIX_EXPIRED, RESULT_PREFIX_NOT_RUN, RESULT_PREFIX_PENDING,
-    ToolCallStatus, ToolCallView, chat_message_views,
+    ChatMessageMeta, ChatMessageView, ToolCallStatus, ToolCallView, chat_message_views,
+    legacy_status,
 };
 use super::{Db, DbError, parse_time, timestamp};
 
@@ -75,7 +75,7 @@ pub struct NewChatMessage {
     pub output_tokens: u64,
     /// Cost of that call in USD (the usage log is the authoritative copy).
     pub cost_usd: f64,
-    /// Per-call extras (confirmation ids, tiers); may be added later with
+    /// Per-call extras (confirmation ids, tiers, statuses); may be added later with
     /// [`Db::set_chat_message_meta`].
     pub meta: ChatMessageMeta,
     /// When it was produced.

@@ -2,17 +2,17 @@
 //! `/chat` namespace): tool results, stored as user-side blocks, are folded into the tool calls
 //! of the assistant message that made them, and each call gets a status.
 //!
-//! A call's status comes from its answer: `is_error` answers starting with one of the
-//! `RESULT_PREFIX_*` texts (the agent state machine writes them, see
-//! `jarvis_domain::agent::result_text`) are `blocked`, `denied`, `expired` or `aborted`; other
-//! errors are `error`, everything else `ok`. A call without an answer is `pending` while nothing
-//! was stored after its message (it awaits a confirmation or is still running) and `aborted`
-//! once the conversation went on without it.
+//! A call's status is the one the turn machine gave its answer
+//! (`jarvis_domain::agent::ToolResultStatus`), stored in the meta of the message carrying the
+//! answers. Rows stored before that field existed are read once by [`legacy_status`], the only
+//! place that still looks at the answer's wording. A call without an answer is `pending` while
+//! nothing was stored after its message (it awaits a confirmation or is still running) and
+//! `aborted` once the conversation went on without it.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use jarvis_domain::agent::{Block, Role, result_text};
+use jarvis_domain::agent::{Block, Role, ToolResultStatus, result_text};
 use jarvis_domain::tools::Tier;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,20 +20,6 @@ use ts_rs::TS;
 use utoipa::ToSchema;
 
 use super::chat::StoredChatMessage;
-
-/// Answer prefix: the safety policy refused the call (status `blocked`).
-pub const RESULT_PREFIX_BLOCKED: &str = result_text::BLOCKED;
-/// Answer prefix: the operator denied the call (status `denied`).
-pub const RESULT_PREFIX_DENIED: &str = result_text::DENIED;
-/// Answer prefix: the confirmation expired (status `expired`).
-pub const RESULT_PREFIX_EXPIRED: &str = result_text::EXPIRED;
-/// Answer prefix: the turn was aborted before the call finished (status `aborted`).
-pub const RESULT_PREFIX_ABORTED: &str = result_text::ABORTED;
-/// Answer prefix: the call never ran (iteration limit, interrupted turn; status `aborted`).
-pub const RESULT_PREFIX_NOT_RUN: &str = result_text::NOT_RUN;
-/// Answer prefix of a placeholder answer while the operator decides (status `pending`, whether
-/// or not it is marked as an error).
-pub const RESULT_PREFIX_PENDING: &str = "Awaiting confirmation";
 
 /// What the driver stores beside a message, keyed by tool-use id. The view merges the meta of
 /// every message of the session, so it may be written on the assistant message or on the
@@ -47,18 +33,22 @@ pub struct ChatMessageMeta {
     /// Tool-use id → the tier the pipeline decided (overrides the registry's tier).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub tiers: BTreeMap<String, Tier>,
+    /// Tool-use id → how its answer (in this message) went. Absent on rows stored before the
+    /// status existed.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub statuses: BTreeMap<String, ToolResultStatus>,
 }
 
 impl ChatMessageMeta {
     /// Nothing recorded.
     pub fn is_empty(&self) -> bool {
-        self.confirmations.is_empty() && self.tiers.is_empty()
+        self.confirmations.is_empty() && self.tiers.is_empty() && self.statuses.is_empty()
     }
 }
 
 /// How a tool call ended (or that it has not yet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum ToolCallStatus {
     /// It ran.
@@ -73,8 +63,24 @@ pub enum ToolCallStatus {
     Denied,
     /// Nobody decided in time.
     Expired,
-    /// The turn ended without running it.
+    /// The turn was stopped before it finished (or never answered it); its outcome is unknown.
     Aborted,
+    /// It never ran (the response was cut off, or the turn's tool-call limit was reached).
+    NotExecuted,
+}
+
+impl From<ToolResultStatus> for ToolCallStatus {
+    fn from(s: ToolResultStatus) -> Self {
+        match s {
+            ToolResultStatus::Ok => ToolCallStatus::Ok,
+            ToolResultStatus::Error => ToolCallStatus::Error,
+            ToolResultStatus::Blocked => ToolCallStatus::Blocked,
+            ToolResultStatus::Denied => ToolCallStatus::Denied,
+            ToolResultStatus::Expired => ToolCallStatus::Expired,
+            ToolResultStatus::Aborted => ToolCallStatus::Aborted,
+            ToolResultStatus::NotExecuted => ToolCallStatus::NotExecuted,
+        }
+    }
 }
 
 /// One tool call of an assistant message, with its answer.
@@ -137,21 +143,23 @@ pub struct ChatMessageView {
     pub created_at: DateTime<Utc>,
 }
 
-/// The status an answer stands for.
-pub fn result_status(content: &str, is_error: bool) -> ToolCallStatus {
+/// The status of an answer stored without one (rows written before `statuses` existed), read
+/// from the words the turn machine begins such answers with. Placeholder answers of the very
+/// first versions ("Awaiting confirmation …") stand for a call still pending.
+pub fn legacy_status(content: &str, is_error: bool) -> ToolCallStatus {
     let text = content.trim_start();
-    if text.starts_with(RESULT_PREFIX_PENDING) {
+    if text.starts_with("Awaiting confirmation") {
         return ToolCallStatus::Pending;
     }
     if !is_error {
         return ToolCallStatus::Ok;
     }
     [
-        (RESULT_PREFIX_BLOCKED, ToolCallStatus::Blocked),
-        (RESULT_PREFIX_DENIED, ToolCallStatus::Denied),
-        (RESULT_PREFIX_EXPIRED, ToolCallStatus::Expired),
-        (RESULT_PREFIX_ABORTED, ToolCallStatus::Aborted),
-        (RESULT_PREFIX_NOT_RUN, ToolCallStatus::Aborted),
+        (result_text::BLOCKED, ToolCallStatus::Blocked),
+        (result_text::DENIED, ToolCallStatus::Denied),
+        (result_text::EXPIRED, ToolCallStatus::Expired),
+        (result_text::ABORTED, ToolCallStatus::Aborted),
+        (result_text::NOT_RUN, ToolCallStatus::NotExecuted),
     ]
     .into_iter()
     .find_map(|(prefix, status)| text.starts_with(prefix).then_some(status))
@@ -224,6 +232,7 @@ pub fn chat_message_views(
                 views.push(view(s, made));
             }
             Role::User => {
+                let statuses = &s.meta.statuses;
                 let mut only_results = true;
                 for block in &s.message.blocks {
                     let Block::ToolResult { tool_use_id, content, is_error } = block else {
@@ -233,7 +242,10 @@ pub fn chat_message_views(
                     if let Some(&(v, i)) = calls.get(tool_use_id) {
                         let call = &mut views[v].tool_calls[i];
                         call.result = Some(content.clone());
-                        call.status = result_status(content, *is_error);
+                        call.status = match statuses.get(tool_use_id) {
+                            Some(status) => (*status).into(),
+                            None => legacy_status(content, *is_error),
+                        };
                     }
                 }
                 close_open(&mut views, &mut open);
@@ -280,17 +292,40 @@ mod tests {
     }
 
     #[test]
-    fn statuses_follow_the_prefixes_only_for_errors() {
+    fn legacy_statuses_follow_the_prefixes_only_for_errors() {
         use ToolCallStatus as S;
-        assert_eq!(result_status("{\"ok\":true}", false), S::Ok);
-        assert_eq!(result_status("Blocked: protected", false), S::Ok);
-        assert_eq!(result_status("Blocked: protected VM", true), S::Blocked);
-        assert_eq!(result_status("Denied: by the operator", true), S::Denied);
-        assert_eq!(result_status("Expired: nobody decided", true), S::Expired);
-        assert_eq!(result_status("Aborted: stopped", true), S::Aborted);
-        assert_eq!(result_status("Not executed: the turn ended first.", true), S::Aborted);
-        assert_eq!(result_status("Awaiting confirmation abc", false), S::Pending);
-        assert_eq!(result_status("stop_vm failed: 500", true), S::Error);
+        assert_eq!(legacy_status("{\"ok\":true}", false), S::Ok);
+        assert_eq!(legacy_status("Blocked: protected", false), S::Ok);
+        assert_eq!(legacy_status("Blocked: protected VM", true), S::Blocked);
+        assert_eq!(legacy_status("Denied: by the operator", true), S::Denied);
+        assert_eq!(legacy_status("Expired: nobody decided", true), S::Expired);
+        assert_eq!(legacy_status("Aborted: stopped", true), S::Aborted);
+        assert_eq!(legacy_status("Not executed: the turn ended first.", true), S::NotExecuted);
+        assert_eq!(legacy_status("Awaiting confirmation abc", false), S::Pending);
+        assert_eq!(legacy_status("stop_vm failed: 500", true), S::Error);
+    }
+
+    #[test]
+    fn a_stored_status_wins_over_the_wording() {
+        let asked = stored(
+            1,
+            Message { role: Role::Assistant, blocks: vec![call("a", "stop_vm"), call("b", "x")] },
+        );
+        let mut results = stored(
+            2,
+            Message {
+                role: Role::User,
+                // Words that would read as "denied" and "ok" in an old row.
+                blocks: vec![answer("a", "Denied: no.", true), answer("b", "fine", false)],
+            },
+        );
+        results.meta.statuses.insert("a".into(), ToolResultStatus::Error);
+        results.meta.statuses.insert("b".into(), ToolResultStatus::NotExecuted);
+        let views = chat_message_views(&[asked, results], registry);
+        let statuses: Vec<_> = views[0].tool_calls.iter().map(|c| c.status).collect();
+        assert_eq!(statuses, [ToolCallStatus::Error, ToolCallStatus::NotExecuted]);
+        let json = serde_json::to_value(&views[0]).unwrap();
+        assert_eq!(json["toolCalls"][1]["status"], "not_executed");
     }
 
     #[test]

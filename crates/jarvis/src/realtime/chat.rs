@@ -9,13 +9,14 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};
+use ts_rs::TS;
 
 use super::SocketToken;
 use crate::chat::{ChatError, ChatEvent, ChatSink, Sender};
+use crate::error::{ErrorBody, ErrorDetail};
 use crate::state::AppState;
 
 /// Emits a session's events to its room.
@@ -25,7 +26,7 @@ pub struct SocketSink(pub SocketIo);
 impl ChatSink for SocketSink {
     async fn emit(&self, session_id: &str, event: ChatEvent) {
         if let Some(ns) = self.0.of("/chat") {
-            let payload = event.payload(session_id);
+            let payload = event.payload();
             if let Err(e) = ns.to(session_id.to_owned()).emit(event.name(), &payload).await {
                 tracing::debug!(error = %e, "chat event not delivered");
             }
@@ -55,11 +56,30 @@ struct ConfirmPayload {
     approve: bool,
 }
 
-fn error_ack(code: &str, message: impl Into<String>) -> Value {
-    json!({ "error": { "code": code, "message": message.into() } })
+/// The `chat:send` ack.
+#[derive(Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ChatSendAck {
+    /// The session the message went to (new when none was given).
+    pub session_id: String,
 }
 
-fn chat_error(e: &ChatError) -> Value {
+/// The `chat:confirm` and `chat:abort` ack on success.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct ChatOkAck {
+    /// Always `true`.
+    pub ok: bool,
+}
+
+const OK: ChatOkAck = ChatOkAck { ok: true };
+
+fn error_ack(code: &str, message: impl Into<String>) -> ErrorBody {
+    ErrorBody { error: ErrorDetail { code: code.into(), message: message.into() } }
+}
+
+fn chat_error(e: &ChatError) -> ErrorBody {
     error_ack(e.code(), e.to_string())
 }
 
@@ -73,7 +93,7 @@ fn sender(s: &SocketRef, state: &AppState) -> Sender {
     Sender { actor: "operator".into(), jti }
 }
 
-fn ack(ack: AckSender, value: Value) {
+fn ack(ack: AckSender, value: impl Serialize) {
     // A client that asked for no ack gets none; nothing to do about that.
     let _ = ack.send(&value);
 }
@@ -101,7 +121,7 @@ pub async fn register(s: SocketRef, State(state): State<AppState>) -> Result<(),
             let room = s.clone();
             let joined = move |id: &str| room.join(id.to_owned());
             match state.chat.send(p.session_id, &p.message, who, joined).await {
-                Ok(id) => ack(a, json!({ "sessionId": id })),
+                Ok(id) => ack(a, ChatSendAck { session_id: id }),
                 Err(e) => ack(a, chat_error(&e)),
             }
         },
@@ -118,7 +138,7 @@ pub async fn register(s: SocketRef, State(state): State<AppState>) -> Result<(),
             // Join first, so nothing emitted between the read and the join is missed.
             s.join(p.session_id.clone());
             match state.chat.join(&p.session_id).await {
-                Ok(view) => ack(a, serde_json::to_value(view).unwrap_or(Value::Null)),
+                Ok(view) => ack(a, view),
                 Err(e) => {
                     s.leave(p.session_id);
                     ack(a, chat_error(&e))
@@ -143,7 +163,7 @@ pub async fn register(s: SocketRef, State(state): State<AppState>) -> Result<(),
             };
             let who = sender(&s, &state);
             match state.chat.confirm(&p.session_id, &p.confirmation_id, p.approve, &who).await {
-                Ok(()) => ack(a, json!({ "ok": true })),
+                Ok(()) => ack(a, OK),
                 Err(e) => ack(a, chat_error(&e)),
             }
         },
@@ -155,7 +175,7 @@ pub async fn register(s: SocketRef, State(state): State<AppState>) -> Result<(),
                 return ack(a, error_ack("invalid_request", "chat:abort needs {sessionId}"));
             };
             if state.chat.abort(&p.session_id) {
-                ack(a, json!({ "ok": true }))
+                ack(a, OK)
             } else {
                 ack(a, error_ack("not_found", "no reply is running in this session"))
             }

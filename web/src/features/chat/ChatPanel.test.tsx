@@ -83,9 +83,9 @@ describe("ChatPanel", () => {
     expect(card).toHaveAttribute("data-status", "running");
     expect(within(card).getByTestId("tier-badge")).toHaveTextContent("GREEN");
     expect(within(card).getByTestId("chat-tool-args-verbose")).toHaveTextContent("true");
-    push("chat:tool_result", { toolUseId: "t1", result: { nodes: 4 }, isError: false });
+    push("chat:tool_result", { toolUseId: "t1", result: '{"nodes":4}', isError: false, status: "ok" });
     expect(card).toHaveAttribute("data-status", "ok");
-    expect(within(card).getByTestId("chat-tool-result")).toHaveTextContent('"nodes": 4');
+    expect(within(card).getByTestId("chat-tool-result")).toHaveTextContent('{"nodes":4}');
   });
 
   it("confirmation card: AUTHORIZE emits chat:confirm once and the result resolves it", async () => {
@@ -109,17 +109,17 @@ describe("ChatPanel", () => {
     expect(sent("chat:confirm")).toEqual([{ sessionId: S, confirmationId: "c-1", approve: true }]);
     expect(screen.getByTestId("chat-confirm-approve")).toBeDisabled();
     expect(screen.getByTestId("chat-confirm-deny")).toBeDisabled();
-    push("chat:tool_result", { toolUseId: "t2", result: { status: "OK" }, isError: false });
+    push("chat:tool_result", { toolUseId: "t2", result: '{"status":"OK"}', isError: false, status: "ok" });
     expect(screen.queryByTestId("chat-confirm")).toBeNull();
     expect(screen.getByTestId("chat-tool")).toHaveAttribute("data-status", "ok");
   });
 
-  it("DENY emits approve: false; the error result shows 'denied'", async () => {
+  it("DENY emits approve: false; the result's status 'denied' shows", async () => {
     await renderPanel();
     push("chat:confirm_needed", { confirmationId: "c-2", toolUseId: "t3", toolName: "stop_vm", toolInput: {}, tier: "red", summary: "Stop VM 102", expiresAt: "2099-01-01T00:00:00Z" });
     await userEvent.click(screen.getByTestId("chat-confirm-deny"));
     expect(sent("chat:confirm")).toEqual([{ sessionId: S, confirmationId: "c-2", approve: false }]);
-    push("chat:tool_result", { toolUseId: "t3", result: "Denied: the operator denied stop_vm.", isError: true });
+    push("chat:tool_result", { toolUseId: "t3", result: "Denied: the operator denied stop_vm.", isError: true, status: "denied" });
     expect(screen.getByTestId("chat-tool")).toHaveAttribute("data-status", "denied");
     expect(screen.getByTestId("chat-tool-status")).toHaveTextContent("DENIED");
   });
@@ -131,6 +131,17 @@ describe("ChatPanel", () => {
     expect(screen.getByTestId("chat-tool")).toHaveAttribute("data-status", "blocked");
     push("chat:error", { code: "llm_error", message: "Claude answered 500" });
     expect(screen.getByTestId("chat-error")).toHaveTextContent("Claude answered 500");
+  });
+
+  it("a never-run call shows NOT EXECUTED; a result without a status falls back to isError", async () => {
+    await renderPanel();
+    push("chat:tool_use", { toolUseId: "t5", toolName: "stop_vm", toolInput: {}, tier: "red" });
+    push("chat:tool_result", { toolUseId: "t5", result: "Not executed: the tool-call limit of this turn was reached.", isError: true, status: "not_executed" });
+    expect(screen.getByTestId("chat-tool")).toHaveAttribute("data-status", "not_executed");
+    expect(screen.getByTestId("chat-tool-status")).toHaveTextContent("NOT EXECUTED");
+    push("chat:tool_use", { toolUseId: "t6", toolName: "get_vms", toolInput: {}, tier: "green" });
+    push("chat:tool_result", { toolUseId: "t6", result: "Denied: looks like a denial", isError: true });
+    expect(screen.getAllByTestId("chat-tool")[1]).toHaveAttribute("data-status", "error");
   });
 
   it("Enter sends, Shift+Enter adds a line; ABORT replaces SEND while a turn runs", async () => {

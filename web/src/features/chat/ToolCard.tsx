@@ -1,6 +1,6 @@
 /**
  * One tool call inside an assistant message: running (spinner) → ok / error / denied / expired /
- * aborted with a collapsible result; `blocked` shows the reason; `pending` shows the confirmation
+ * aborted / not executed with a collapsible result (the status the server sent); `blocked` shows the reason; `pending` shows the confirmation
  * card (summary, arguments, tier, countdown, AUTHORIZE / DENY through `chat:confirm`).
  */
 import { useNow } from "../../lib/useNow";
@@ -20,6 +20,7 @@ const STATUS_TEXT: Record<ToolView["status"], string> = {
   denied: "DENIED",
   expired: "EXPIRED",
   aborted: "ABORTED",
+  not_executed: "NOT EXECUTED",
 };
 
 const asArgs = (input: unknown): ToolArgs => (input != null && typeof input === "object" && !Array.isArray(input) ? (input as ToolArgs) : {});

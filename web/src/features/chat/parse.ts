@@ -12,18 +12,33 @@ import type {
   ChatServerEvent,
   ChatServerEventName,
   ChatToolCall,
+  StopReason,
   ToolCallStatus,
+  ToolResultStatus,
 } from "./types";
 
 const TIERS: readonly string[] = ["green", "yellow", "red", "black"];
 const PROVIDERS: readonly string[] = ["claude", "local", "slash"];
-const STATUSES: readonly string[] = ["ok", "error", "blocked", "pending", "denied", "expired", "aborted"];
+const RESULT_STATUSES: readonly string[] = ["ok", "error", "blocked", "denied", "expired", "aborted", "not_executed"];
+const STATUSES: readonly string[] = [...RESULT_STATUSES, "pending"];
+const STOP_REASONS: readonly string[] = ["end_turn", "max_iterations", "aborted", "error"];
 
 export const isObject = (v: unknown): v is Record<string, unknown> => v != null && typeof v === "object" && !Array.isArray(v);
 const str = (v: unknown, fallback = ""): string => (typeof v === "string" ? v : typeof v === "number" ? String(v) : fallback);
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
 const tier = (v: unknown): ToolTier => (typeof v === "string" && TIERS.includes(v) ? (v as ToolTier) : "green");
 export const provider = (v: unknown): ChatProvider | null => (typeof v === "string" && PROVIDERS.includes(v) ? (v as ChatProvider) : null);
+const text = (v: unknown): string => {
+  if (typeof v === "string") return v;
+  try {
+    return JSON.stringify(v) ?? "";
+  } catch {
+    return "";
+  }
+};
+/** The status of `chat:tool_result`; a server that sends none is read by `isError` alone. */
+const resultStatus = (v: unknown, isError: boolean): ToolResultStatus =>
+  typeof v === "string" && RESULT_STATUSES.includes(v) ? (v as ToolResultStatus) : isError ? "error" : "ok";
 const id = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : null);
 
 export function parseToolCall(raw: unknown): ChatToolCall | null {
@@ -71,7 +86,7 @@ export function parseConfirmNeeded(raw: unknown): ChatConfirmNeeded | null {
     confirmationId,
     toolUseId,
     toolName: str(raw.toolName, "tool"),
-    toolInput: raw.toolInput ?? {},
+    toolInput: isObject(raw.toolInput) ? raw.toolInput : {},
     tier: tier(raw.tier ?? "red"),
     summary: str(raw.summary),
     expiresAt: str(raw.expiresAt),
@@ -109,7 +124,8 @@ export function parseServerEvent(type: ChatServerEventName, raw: unknown): ChatS
     case "chat:tool_result": {
       const toolUseId = id(raw.toolUseId);
       if (!toolUseId) return null;
-      return { type, payload: { sessionId, toolUseId, result: raw.result ?? null, isError: raw.isError === true } };
+      const isError = raw.isError === true;
+      return { type, payload: { sessionId, toolUseId, result: text(raw.result ?? ""), isError, status: resultStatus(raw.status, isError) } };
     }
     case "chat:confirm_needed": {
       const payload = parseConfirmNeeded(raw);
@@ -131,7 +147,7 @@ export function parseServerEvent(type: ChatServerEventName, raw: unknown): ChatS
           model: typeof raw.model === "string" ? raw.model : null,
           usage: { inputTokens: num(usage.inputTokens), outputTokens: num(usage.outputTokens) },
           costUsd: num(raw.costUsd),
-          ...(stop === "end_turn" || stop === "max_iterations" || stop === "aborted" || stop === "error" ? { stopReason: stop } : {}),
+          ...(STOP_REASONS.includes(stop) ? { stopReason: stop as StopReason } : {}),
         },
       };
     }

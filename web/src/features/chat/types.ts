@@ -2,21 +2,34 @@
  * Wire types of the `/chat` socket and the chat REST routes (docs/protocol.md: the `/chat` row,
  * "[added] `/chat` as built" and "Chat history, cost, routing").
  *
- * REST bodies come from the ts-rs exports (src/types/generated), so a rename on the server breaks
- * the build here. `ChatMessage` and its tool calls are the generated shapes after parse.ts has
- * checked them (ids as strings, provider and tier narrowed). Socket event payloads are built
- * with `json!` on the server and are written by hand, mirroring the protocol.
+ * Every shape comes from the ts-rs exports (src/types/generated) — the server builds each socket
+ * payload from a typed struct — so a rename on the server breaks the build here. Where parse.ts
+ * narrows a field after checking it (message ids as strings, an unknown provider as null), the
+ * type says so by deriving from the generated one.
  */
 import type { ToolTier } from "../../lib/types/actions";
+import type { ChatDoneEvent as WireChatDoneEvent } from "../../types/generated/ChatDoneEvent";
+import type { ChatJoinAck as WireChatJoinAck } from "../../types/generated/ChatJoinAck";
 import type { ChatMessage as WireChatMessage } from "../../types/generated/ChatMessage";
+import type { ChatMessageEvent as WireChatMessageEvent } from "../../types/generated/ChatMessageEvent";
+import type { ChatBlockedEvent } from "../../types/generated/ChatBlockedEvent";
+import type { ChatErrorEvent } from "../../types/generated/ChatErrorEvent";
+import type { ChatRouteEvent } from "../../types/generated/ChatRouteEvent";
+import type { ChatTokenEvent } from "../../types/generated/ChatTokenEvent";
+import type { ChatToolResultEvent } from "../../types/generated/ChatToolResultEvent";
+import type { ChatToolUseEvent } from "../../types/generated/ChatToolUseEvent";
+import type { ConfirmNeeded } from "../../types/generated/ConfirmNeeded";
+import type { StopReason } from "../../types/generated/StopReason";
 import type { ToolCallView } from "../../types/generated/ToolCallView";
 
 export type { ChatStatus } from "../../types/generated/ChatStatus";
 export type { ChatSessionSummary } from "../../types/generated/ChatSessionSummary";
 export type { SlashCommandInfo as SlashCommand } from "../../types/generated/SlashCommandInfo";
 export type { ToolCallStatus } from "../../types/generated/ToolCallStatus";
+export type { ToolResultStatus } from "../../types/generated/ToolResultStatus";
+export type { ChatBlockedEvent, ChatErrorEvent, ChatRouteEvent, ChatTokenEvent, ChatToolResultEvent, ChatToolUseEvent, StopReason };
 
-export type ChatProvider = "claude" | "local" | "slash";
+export type ChatProvider = ChatRouteEvent["provider"];
 
 /** A tool call as stored with the assistant message that made it (tier defaulted, any result). */
 export type ChatToolCall = Omit<ToolCallView, "tier" | "result"> & { tier: ToolTier; result: unknown };
@@ -29,79 +42,26 @@ export type ChatMessage = Omit<WireChatMessage, "id" | "role" | "provider" | "to
   toolCalls: ChatToolCall[];
 };
 
-export interface ChatRouteEvent {
-  sessionId: string;
-  provider: ChatProvider;
-  model: string;
-  reason: string;
-  reasonCode?: string;
-  fallback?: boolean;
-}
-export interface ChatTokenEvent {
-  sessionId: string;
-  text: string;
-}
-export interface ChatToolUseEvent {
-  sessionId: string;
-  toolUseId: string;
-  toolName: string;
-  toolInput: unknown;
-  tier: ToolTier;
-}
-export interface ChatToolResultEvent {
-  sessionId: string;
-  toolUseId: string;
-  result: unknown;
-  isError: boolean;
-}
-export interface ChatConfirmNeeded {
-  sessionId: string;
-  confirmationId: string;
-  toolUseId: string;
-  toolName: string;
-  toolInput: unknown;
-  tier: ToolTier;
-  summary: string;
-  expiresAt: string;
-}
-export interface ChatBlockedEvent {
-  sessionId: string;
-  toolUseId: string;
-  toolName: string;
-  reason: string;
-  tier: ToolTier;
-}
-export type StopReason = "end_turn" | "max_iterations" | "aborted" | "error";
-export interface ChatDoneEvent {
-  sessionId: string;
+/** `chat:confirm_needed`, and the pending confirmation `chat:join` replays. */
+export type ChatConfirmNeeded = ConfirmNeeded;
+
+/** `chat:done`; an unknown provider or stop reason is dropped by parse.ts. */
+export type ChatDoneEvent = Omit<WireChatDoneEvent, "provider" | "model" | "stopReason"> & {
   provider: ChatProvider | null;
   model: string | null;
-  usage: { inputTokens: number; outputTokens: number };
-  costUsd: number;
   stopReason?: StopReason;
-}
-export interface ChatErrorEvent {
-  sessionId: string;
-  code: string;
-  message: string;
-}
-export interface ChatMessageEvent {
-  sessionId: string;
-  message: ChatMessage;
-}
+};
+
+export type ChatMessageEvent = Omit<WireChatMessageEvent, "message"> & { message: ChatMessage };
 
 /** `chat:join` ack. */
-export interface ChatJoinAck {
-  sessionId: string;
-  title: string;
-  messages: ChatMessage[];
-  pending: ChatConfirmNeeded | null;
-  running: boolean;
-}
+export type ChatJoinAck = Omit<WireChatJoinAck, "messages"> & { messages: ChatMessage[] };
 
-export interface ChatAckError {
-  error: { code: string; message: string };
-}
+export type { ChatOkAck } from "../../types/generated/ChatOkAck";
+export type { ChatSendAck } from "../../types/generated/ChatSendAck";
+
+/** The `{error: {code, message}}` an ack carries on failure (the REST error body). */
+export type { ErrorBody as ChatAckError } from "../../types/generated/ErrorBody";
 
 /** Every server → client event, tagged with its socket event name. */
 export type ChatServerEvent =

@@ -25,9 +25,9 @@ toolName: string,
  */
 toolInput: Record<string, unknown>, 
 /**
- * Tier word.
+ * The tier the pipeline decided.
  */
-tier: string, 
+tier: "green" | "yellow" | "red" | "black", 
 /**
  * Human summary.
  */

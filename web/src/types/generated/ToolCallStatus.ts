@@ -3,4 +3,4 @@
 /**
  * How a tool call ended (or that it has not yet).
  */
-export type ToolCallStatus = "ok" | "error" | "blocked" | "pending" | "denied" | "expired" | "aborted";
+export type ToolCallStatus = "ok" | "error" | "blocked" | "pending" | "denied" | "expired" | "aborted" | "not_executed";

@@ -7,8 +7,8 @@ export type UsageView = {
 /**
  * Prompt tokens, summed over the turn's model calls.
  */
-inputTokens: bigint, 
+inputTokens: number, 
 /**
  * Generated tokens, summed over the turn's model calls.
  */
-outputTokens: bigint, };
+outputTokens: number, };
