@@ -13,6 +13,7 @@ mod harness;
 mod mcp;
 mod monitor;
 mod monitor_rig;
+mod monitor_soak;
 mod notifications;
 #[path = "../support/notify_servers.rs"]
 #[allow(dead_code)]

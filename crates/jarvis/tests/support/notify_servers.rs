@@ -19,6 +19,8 @@ pub struct Recorded {
     pub uri: Uri,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// The status the receiver answered with.
+    pub status: u16,
 }
 
 impl Recorded {
@@ -61,8 +63,9 @@ impl Receiver {
             headers: HeaderMap,
             body: Bytes,
         ) -> (StatusCode, String) {
-            s.requests.lock().push(Recorded { method, uri, headers, body });
-            let status = StatusCode::from_u16(s.status.load(Ordering::SeqCst)).unwrap();
+            let code = s.status.load(Ordering::SeqCst);
+            s.requests.lock().push(Recorded { method, uri, headers, body, status: code });
+            let status = StatusCode::from_u16(code).unwrap();
             (status, s.reply.lock().clone())
         }
         let app = axum::Router::new().fallback(record).with_state(state.clone());
