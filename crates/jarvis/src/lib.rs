@@ -238,6 +238,7 @@ pub async fn build_core(config: Config, pve: PveHandles) -> anyhow::Result<Core>
     )
     .with_metrics(metrics.clone());
     let monitor = monitor::MonitorService::new(config.monitor.initial_level, guard.kill_switch());
+    let chat = chat.with_monitor(monitor.clone());
     let state = AppState {
         chat,
         config: Arc::new(config),

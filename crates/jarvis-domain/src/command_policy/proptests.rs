@@ -126,10 +126,26 @@ fn assert_safe(input: &str, cmd: &SafeCommand) {
                 "{input:?}: verb {verb:?}"
             )
         }
-        "journalctl" => assert!(
-            !has(&["-f", "--follow"])
-                && argv.iter().any(|w| w.starts_with("-n") || w.starts_with("--lines"))
-        ),
+        "journalctl" => {
+            // Short options may be clustered (`-bn1` is `-b -n 1`): walk each cluster; after an
+            // option that takes a value, the rest of the word is that value.
+            let (mut bounded, mut follows) = (false, false);
+            for w in argv.iter().filter(|w| w.starts_with('-') && !w.starts_with("--")) {
+                for c in w[1..].chars() {
+                    match c {
+                        'f' => follows = true,
+                        'n' => bounded = true,
+                        _ => {}
+                    }
+                    if "nupStUoDM".contains(c) {
+                        break;
+                    }
+                }
+            }
+            bounded |= argv.iter().any(|w| w.starts_with("--lines"));
+            follows |= has(&["--follow"]);
+            assert!(bounded && !follows, "{input:?}: journalctl must be bounded and not follow");
+        }
         "top" => assert!(argv.iter().any(|w| w.contains('b'))),
         "ping" => assert!(argv.iter().any(|w| w.starts_with("-c"))),
         "qm" | "pct" => assert!(has(&["list", "status", "config", "pending"])),

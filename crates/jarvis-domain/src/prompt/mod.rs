@@ -60,6 +60,9 @@ pub struct PromptInput<'a> {
     /// Largest size the system prompt may have, in [`estimate_tokens`] tokens (the server derives
     /// it from the provider's context window).
     pub budget_tokens: u32,
+    /// The monitor's unresolved incidents, most serious first is not required (they are sorted
+    /// here).
+    pub incidents: &'a [crate::monitor::Incident],
 }
 
 /// Estimates how many tokens `text` costs a model: UTF-8 bytes / 4, rounded up.
@@ -90,12 +93,15 @@ pub fn history_start(sizes: &[u32], budget_tokens: u32) -> usize {
 
 /// Builds the system prompt for `input.provider`, fitted to `input.budget_tokens`.
 pub fn system_prompt(input: &PromptInput<'_>) -> String {
-    let (mut prompt, sections) = match input.provider {
+    let (mut prompt, cluster_sections) = match input.provider {
         Provider::Claude => {
             (full_core(input), cluster::full_sections(input.snapshot, MAX_PROMPT_GUESTS))
         }
         Provider::Local => (compact_core(input), cluster::compact_sections(input.snapshot)),
     };
+    // What is wrong right now outranks the inventory: incidents come first.
+    let mut sections = vec![cluster::incidents_section(input.incidents, input.now, input.provider)];
+    sections.extend(cluster_sections);
     let budget_bytes = usize::try_from(input.budget_tokens).unwrap_or(usize::MAX).saturating_mul(4);
     append_sections(&mut prompt, &sections, budget_bytes);
     prompt

@@ -248,7 +248,8 @@ fn invariants_hold_for_every_tool_and_context() {
                 | "get_storage"
                 | "get_cluster_resources"
                 | "get_events"
-                | "get_autonomy_actions" => json!({}),
+                | "get_autonomy_actions"
+                | "get_incidents" => json!({}),
                 "get_recent_tasks" => json!({"node": node}),
                 "get_backups" => json!({"node": node}),
                 n if n.contains("vm") || n.contains("container") || n == "get_guest_config" => {

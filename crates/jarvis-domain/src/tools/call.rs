@@ -13,6 +13,7 @@ use super::defs as d;
 use super::{Tier, ToolDef, ToolDescriptor};
 use crate::events::{EventType, Severity};
 use crate::ids::{NodeName, ServiceName, StorageId, VmId};
+use crate::monitor::IncidentState;
 
 /// Why a tool call could not be parsed. Maps to 404 `unknown_tool` / 400 `invalid_arguments`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,6 +68,8 @@ pub enum ToolCall {
     },
     /// `get_autonomy_actions`
     GetAutonomyActions { since: Option<DateTime<Utc>> },
+    /// `get_incidents` (unresolved ones when `state` is `None`)
+    GetIncidents { state: Option<IncidentState> },
     /// `search_memory`
     SearchMemory { query: String },
     /// `execute_ssh` — `command` is still raw text here; `safety::decide` runs the command
@@ -117,6 +120,7 @@ impl ToolCall {
             GetTaskStatus { .. } => &d::GetTaskStatus::DESCRIPTOR,
             GetEvents { .. } => &d::GetEvents::DESCRIPTOR,
             GetAutonomyActions { .. } => &d::GetAutonomyActions::DESCRIPTOR,
+            GetIncidents { .. } => &d::GetIncidents::DESCRIPTOR,
             SearchMemory { .. } => &d::SearchMemory::DESCRIPTOR,
             ExecuteSsh { .. } => &d::ExecuteSsh::DESCRIPTOR,
             RestartService { .. } => &d::RestartService::DESCRIPTOR,
@@ -154,6 +158,7 @@ impl ToolCall {
             | GetStorage
             | GetClusterResources { .. }
             | GetAutonomyActions { .. }
+            | GetIncidents { .. }
             | SearchMemory { .. } => None,
             GetRecentTasks { node, .. } | GetEvents { node, .. } => node.as_ref(),
             GetNodeStatus { node }
@@ -203,6 +208,7 @@ impl ToolCall {
             | GetTaskStatus { .. }
             | GetEvents { .. }
             | GetAutonomyActions { .. }
+            | GetIncidents { .. }
             | SearchMemory { .. }
             | ExecuteSsh { .. }
             | RestartService { .. }
@@ -247,6 +253,8 @@ impl ToolCall {
             GetTaskStatus { node, .. } => format!("Read a task's status on node {node}"),
             GetEvents { limit, .. } => format!("List up to {limit} events"),
             GetAutonomyActions { .. } => "List autonomous actions".into(),
+            GetIncidents { state: None } => "List unresolved incidents".into(),
+            GetIncidents { state: Some(s) } => format!("List {s} incidents"),
             SearchMemory { query } => format!("Search memory for \"{}\"", printable(query, 80)),
             ExecuteSsh { node, command, .. } => {
                 format!("Run `{}` on {node}", printable(command, 200))
@@ -354,6 +362,11 @@ pub fn canonical_args(call: &ToolCall) -> Value {
         GetAutonomyActions { since } => {
             if let Some(t) = since {
                 put("since", json!(Since::format(t)));
+            }
+        }
+        GetIncidents { state } => {
+            if let Some(s) = state {
+                put("state", json!(s));
             }
         }
         SearchMemory { query } => put("query", json!(query)),

@@ -32,6 +32,7 @@ fn samples() -> Vec<(&'static str, Value)> {
                    "since": "2026-01-31T09:00:00.250+01:00"}),
         ),
         ("get_autonomy_actions", json!({"since": "2026-01-31T08:00:00Z"})),
+        ("get_incidents", json!({"state": "open"})),
         ("search_memory", json!({"query": format!("disk on \"pve2\" {}", "é".repeat(90))})),
         ("execute_ssh", json!({"node": "pve1", "command": "journalctl -u pveproxy -n 100"})),
         ("restart_service", json!({"node": "pve1", "service": "pveproxy.service"})),

@@ -30,6 +30,7 @@ fn example_args(name: &str) -> Value {
             json!({"limit": 10, "type": "alert", "severity": "critical", "node": "pve1", "since": "2026-01-31T09:00:00+01:00"}),
         ),
         ("get_autonomy_actions", json!({"since": "2026-01-31T08:00:00Z"})),
+        ("get_incidents", json!({"state": "open"})),
         ("search_memory", json!({"query": "disk on pve2"})),
         ("execute_ssh", json!({"node": "pve1", "command": "df -h", "timeoutSeconds": 10})),
         ("restart_service", json!({"node": "pve1", "service": "pveproxy"})),
@@ -74,6 +75,7 @@ fn registry_matches_the_protocol_table() {
             "get_task_status",
             "get_events",
             "get_autonomy_actions",
+            "get_incidents",
             "search_memory",
         ])
     );
@@ -93,7 +95,7 @@ fn registry_matches_the_protocol_table() {
         ])
     );
     assert_eq!(by_tier(Tier::Black), set(&["reboot_node", "shutdown_node"]));
-    assert_eq!(REGISTRY.len(), 27);
+    assert_eq!(REGISTRY.len(), 28);
     let unique: BTreeSet<_> = REGISTRY.iter().map(|d| d.name).collect();
     assert_eq!(unique.len(), REGISTRY.len(), "duplicate tool names");
     for d in REGISTRY {

@@ -461,6 +461,7 @@ async fn lifecycle_nodes_come_from_the_real_system_prompts() {
             override_active: false,
             protected: &protected,
             budget_tokens: 100_000,
+            incidents: &[],
         };
         let system = system_prompt(&input);
         let listed = snapshot

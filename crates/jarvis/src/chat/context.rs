@@ -100,6 +100,7 @@ impl ChatService {
             let specs = if tools { all_tools() } else { vec![] };
             (CLAUDE_PROMPT_TOKENS, CLAUDE_HISTORY_TOKENS, None, specs)
         };
+        let incidents = self.live_incidents();
         let system = prompt::system_prompt(&PromptInput {
             provider: if local { Provider::Local } else { Provider::Claude },
             snapshot: &snapshot,
@@ -108,6 +109,7 @@ impl ChatService {
             override_active,
             protected: &self.inner.guard.protected,
             budget_tokens: prompt_budget,
+            incidents: &incidents,
         });
         let start = window_start(transcript, history_budget);
         let window_msgs = agent::repair(transcript[start..].to_vec());

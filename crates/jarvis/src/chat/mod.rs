@@ -108,6 +108,8 @@ pub(crate) struct Inner {
     clock: Arc<dyn Clock>,
     /// Per provider: when its last call ended, and how.
     outcomes: Mutex<HashMap<&'static str, ProviderOutcome>>,
+    /// The monitor's open incidents, for the live context (none without a monitor).
+    monitor: Option<crate::monitor::MonitorService>,
 }
 
 /// How a provider's last call ended (for `/api/health`).
@@ -188,6 +190,7 @@ impl ChatService {
                 metrics: Metrics::default(),
                 clock: crate::clock::system(),
                 outcomes: Mutex::new(HashMap::new()),
+                monitor: None,
             }),
         }
     }
@@ -207,6 +210,20 @@ impl ChatService {
             inner.clock = clock;
         }
         self
+    }
+
+    /// Puts the monitor's open incidents into every prompt (call right after
+    /// [`ChatService::new`]).
+    pub fn with_monitor(mut self, monitor: crate::monitor::MonitorService) -> ChatService {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.monitor = Some(monitor);
+        }
+        self
+    }
+
+    /// The monitor's unresolved incidents, as the driver last published them.
+    pub(crate) fn live_incidents(&self) -> Vec<jarvis_domain::monitor::Incident> {
+        self.inner.monitor.as_ref().map(|m| m.live_incidents()).unwrap_or_default()
     }
 
     /// The time now, by the service's clock.

@@ -491,6 +491,9 @@ impl Driver {
             intervals: intervals_view(&self.deps.config.intervals),
         };
         self.deps.metrics.incidents_open.set(i64::from(status.open_incidents));
+        self.deps.service.set_live_incidents(
+            self.machine.incidents().filter(|i| i.is_live()).cloned().collect(),
+        );
         let cell = self.deps.service.status_cell();
         let changed = {
             let mut current = cell.write();

@@ -100,6 +100,8 @@ pub struct MonitorService {
     status: Arc<RwLock<MonitorStatus>>,
     /// The receiving end, until the driver takes it.
     rx: Arc<parking_lot::Mutex<Option<mpsc::Receiver<Command>>>>,
+    /// Unresolved incidents as the driver last published them (the chat's live context).
+    live: Arc<RwLock<Vec<Incident>>>,
 }
 
 impl MonitorService {
@@ -115,6 +117,7 @@ impl MonitorService {
             tx,
             status: Arc::new(RwLock::new(status)),
             rx: Arc::new(parking_lot::Mutex::new(Some(rx))),
+            live: Arc::default(),
         }
     }
 
@@ -125,6 +128,15 @@ impl MonitorService {
 
     pub(crate) fn status_cell(&self) -> Arc<RwLock<MonitorStatus>> {
         self.status.clone()
+    }
+
+    /// Unresolved incidents, as the driver last published them.
+    pub fn live_incidents(&self) -> Vec<Incident> {
+        self.live.read().clone()
+    }
+
+    pub(crate) fn set_live_incidents(&self, incidents: Vec<Incident>) {
+        *self.live.write() = incidents;
     }
 
     /// Records the kill switch (thrown anywhere) in the status.

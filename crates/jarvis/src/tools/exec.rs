@@ -59,6 +59,10 @@ impl From<jarvis_ssh::SshError> for ExecError {
     }
 }
 
+fn db_err(e: crate::db::DbError) -> ExecError {
+    ExecError::Upstream(e.to_string())
+}
+
 /// A one-line summary of a result for the audit log.
 pub fn brief(v: &Value) -> String {
     let s = v.to_string();
@@ -252,16 +256,31 @@ async fn dispatch(p: &Pipeline, call: &ToolCall) -> Result<Value, ExecError> {
             Ok(json!({ "events": events }))
         }
         T::GetAutonomyActions { since } => {
-            // Autonomous actions are the monitor's entries in the audit log.
-            let entries =
-                p.db.audit_entries(200, *since, None)
-                    .await
-                    .map_err(|e| ExecError::Upstream(e.to_string()))?;
-            let actions: Vec<_> = entries
-                .into_iter()
-                .filter(|e| e.source == super::Source::Monitor.as_str())
-                .collect();
+            // Every runbook attempt the monitor made (what ran, how it was verified); each
+            // execution is also in the audit log under source `monitor`.
+            let actions = p.db.monitor_actions(100, *since).await.map_err(db_err)?;
             Ok(json!({ "actions": actions }))
+        }
+        T::GetIncidents { state } => {
+            use jarvis_domain::monitor::IncidentState;
+            let states = match state {
+                Some(s) => vec![*s],
+                None => vec![IncidentState::Open, IncidentState::Acknowledged],
+            };
+            let mut incidents = Vec::new();
+            for s in states {
+                incidents.extend(p.db.incidents(Some(s), 50).await.map_err(db_err)?);
+            }
+            // The model needs the story, not every 12-second note: the last entries suffice.
+            let view: Vec<Value> = incidents
+                .into_iter()
+                .map(|mut i| {
+                    let keep = i.timeline.len().saturating_sub(8);
+                    i.timeline.drain(..keep);
+                    to_json(i)
+                })
+                .collect();
+            Ok(json!({ "incidents": view }))
         }
         T::SearchMemory { query } => {
             let hits =

@@ -91,6 +91,8 @@ async fn green_tools_work_against_the_simulator() {
         ("get_guest_config", json!({"node": vm_node, "vmid": vmid})),
         ("get_events", json!({"limit": 10})),
         ("get_autonomy_actions", json!({})),
+        ("get_incidents", json!({})),
+        ("get_incidents", json!({"state": "resolved"})),
         ("search_memory", json!({"query": "disk"})),
         ("get_backups", json!({"node": node})),
     ];

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::events::{EventType, Severity};
 use crate::ids::NodeName;
+use crate::monitor::IncidentState;
 use crate::tools::args::{Limit, Query, Since};
 use crate::tools::{Tier, ToolCall, ToolDef};
 
@@ -111,6 +112,48 @@ fn get_autonomy_actions() {
     let call =
         super::check::<GetAutonomyActions>(json!({}), ToolCall::GetAutonomyActions { since: None });
     assert_eq!(call.summary(), "List autonomous actions");
+}
+
+/// Which incidents to list.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct IncidentsArgs {
+    /// Only incidents in this state (open, acknowledged or resolved); unresolved ones when absent.
+    pub state: Option<IncidentState>,
+}
+
+/// `get_incidents`: the monitor's incidents.
+pub(crate) struct GetIncidents;
+
+impl ToolDef for GetIncidents {
+    const NAME: &'static str = "get_incidents";
+    const TIER: Tier = Tier::Green;
+    const MUTATING: bool = false;
+    const DESCRIPTION: &'static str = concat!(
+        "The monitor's incidents (crashed guests, offline nodes, thresholds, storage, failed \
+         backups) with their timeline of detection, notifications, actions and verification; \
+         unresolved ones unless a state is given. Use for 'is anything wrong' and 'what \
+         happened to X' questions.",
+        data_note!()
+    );
+    type Args = IncidentsArgs;
+    fn call(a: IncidentsArgs) -> Result<ToolCall, String> {
+        Ok(ToolCall::GetIncidents { state: a.state })
+    }
+}
+
+#[test]
+fn get_incidents() {
+    let call = super::check::<GetIncidents>(json!({}), ToolCall::GetIncidents { state: None });
+    assert_eq!(call.summary(), "List unresolved incidents");
+    let resolved = super::check::<GetIncidents>(
+        json!({"state": "resolved"}),
+        ToolCall::GetIncidents { state: Some(IncidentState::Resolved) },
+    );
+    assert_eq!(resolved.summary(), "List resolved incidents");
+    assert_eq!(crate::tools::canonical_args(&resolved), json!({"state": "resolved"}));
+    let message = super::refusal::<GetIncidents>(json!({"state": "closed"}));
+    assert!(message.contains("`closed`") && message.contains("acknowledged"), "{message}");
 }
 
 /// A memory search.

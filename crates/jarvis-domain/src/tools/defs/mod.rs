@@ -48,6 +48,7 @@ pub static REGISTRY: &[ToolDescriptor] = &[
     GetTaskStatus::DESCRIPTOR,
     GetEvents::DESCRIPTOR,
     GetAutonomyActions::DESCRIPTOR,
+    GetIncidents::DESCRIPTOR,
     SearchMemory::DESCRIPTOR,
     ExecuteSsh::DESCRIPTOR,
     RestartService::DESCRIPTOR,

@@ -6,5 +6,6 @@ mod email;
 mod outbox;
 // Shared with the integration tests (tests/it), which need the same real servers.
 #[path = "../../../tests/support/notify_servers.rs"]
+#[allow(dead_code)]
 mod support;
 mod webhook;
