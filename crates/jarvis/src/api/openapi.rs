@@ -69,6 +69,22 @@ mod tests {
             "/api/routing",
             "/api/notifications",
             "/api/notifications/test",
+            "/api/monitor/status",
+            "/api/monitor/killswitch",
+            "/api/monitor/autonomy-level",
+            "/api/monitor/actions",
+            "/api/monitor/runbooks",
+            "/api/monitor/runbooks/{id}",
+            "/api/monitor/thresholds",
+            "/api/monitor/incidents",
+            "/api/monitor/incidents/{id}",
+            "/api/monitor/incidents/{id}/ack",
+            "/api/monitor/incidents/{id}/resolve",
+            "/api/monitor/silences",
+            "/api/monitor/silences/{id}",
+            "/api/events",
+            "/api/events/{id}/ack",
+            "/api/events/{id}/resolve",
         ] {
             assert!(doc["paths"].get(path).is_some(), "missing {path}");
         }
@@ -88,6 +104,14 @@ mod tests {
             "RoutingSettings",
             "TestResults",
             "NotificationList",
+            "Incident",
+            "IncidentList",
+            "MonitorStatus",
+            "MonitorAction",
+            "Silence",
+            "NewSilence",
+            "ThresholdSettings",
+            "RunbookList",
         ] {
             assert!(schemas.get(s).is_some(), "missing schema {s}");
         }

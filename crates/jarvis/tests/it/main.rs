@@ -12,6 +12,7 @@ mod contract;
 mod harness;
 mod mcp;
 mod monitor;
+mod monitor_api;
 mod monitor_rig;
 mod monitor_soak;
 mod notifications;
