@@ -2,10 +2,10 @@ import { act, fireEvent, render, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { useAuthStore } from "../../stores/auth";
 import { useMonitorStore } from "../../stores/monitor";
-import { jsonResponse } from "../../test/fixtures";
+import { jsonResponse, monitorStatus } from "../../test/fixtures";
 import { KillSwitchBanner, KillSwitchToggle } from "./KillSwitch";
 
-const status = (killSwitch: boolean) => ({ running: true, autonomyLevel: 2, killSwitch, activeRemediations: 0, lastPoll: null });
+const status = (killSwitch: boolean) => monitorStatus({ autonomyLevel: 2, killSwitch });
 let fetchMock: ReturnType<typeof vi.fn>;
 let answer: () => Response | Promise<Response>;
 
