@@ -7,7 +7,7 @@
  * running, silences removed), because the other specs share this server.
  */
 import { expect, test, type Page } from "@playwright/test";
-import { api, ensureRunning, pageToken, pickGuest, serverUrl, signIn, sim, type UiGuest } from "./helpers";
+import { api, ensureRunning, pageToken, serverUrl, signIn, sim, type UiGuest } from "./helpers";
 
 test.describe.configure({ mode: "serial" });
 
@@ -23,6 +23,32 @@ async function chooseLevel(page: Page, level: number, meaning: RegExp) {
 /** The crash incident of a guest in the incidents view (its key is `crash:<type>/<vmid>`). */
 const crashRow = (page: Page, g: UiGuest) => page.locator(`li[data-key="crash:${g.type}/${g.vmid}"]`);
 
+/** Seconds a guest must have been running: a PVE stop task within a minute of the crash would
+ *  explain it (the monitor allows that much clock skew), and the other specs stop and start
+ *  guests. */
+const SETTLED_UPTIME_S = 150;
+
+/**
+ * Two running guests that no recent task can explain away, waiting (up to a few minutes) for
+ * guests the earlier specs stopped and started to settle.
+ */
+async function settledGuests(token: string): Promise<[UiGuest, UiGuest]> {
+  let found: UiGuest[] = [];
+  await expect
+    .poll(
+      async () => {
+        const snap = (await api(token, "GET", "/api/cluster")).json<{ vms: { vmid: number; node: string; type: "qemu" | "lxc"; status: string; template: boolean; uptime: number }[] }>();
+        found = snap.vms
+          .filter((v) => v.status === "running" && !v.template && v.uptime >= SETTLED_UPTIME_S)
+          .map((v) => ({ vmid: v.vmid, node: v.node, type: v.type }));
+        return found.length;
+      },
+      { timeout: 200_000, intervals: [2_000], message: `two guests running for ${SETTLED_UPTIME_S} s` },
+    )
+    .toBeGreaterThanOrEqual(2);
+  return [found[0] as UiGuest, found[1] as UiGuest];
+}
+
 async function crash(g: UiGuest) {
   const res = await sim("PUT", "/_sim/scenario", { json: { crash: { vmid: g.vmid } } });
   expect(res.status, `crash ${g.vmid}: ${res.body}`).toBe(200);
@@ -32,16 +58,16 @@ async function crash(g: UiGuest) {
 const timelineKinds = (row: ReturnType<typeof crashRow>) => row.locator(".timeline__entry").evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.kind));
 
 test("level 1 only reports; an acknowledged incident is left alone; level 3 restarts the other guest", async ({ page }) => {
-  test.setTimeout(240_000);
+  test.setTimeout(480_000);
   await signIn(page);
   const token = await pageToken(page);
   const guests: UiGuest[] = [];
   try {
     await chooseLevel(page, 1, /alert only/);
-    const acked = await pickGuest(page, "running");
-    guests.push(acked);
-    const repaired = await pickGuest(page, "running", { exclude: [acked.vmid] });
-    guests.push(repaired);
+    const [acked, repaired] = await settledGuests(token);
+    guests.push(acked, repaired);
+    await expect(page.getByTestId(`vm-status-${acked.vmid}`)).toHaveText("running");
+    await expect(page.getByTestId(`vm-status-${repaired.vmid}`)).toHaveText("running");
     await crash(acked);
     await crash(repaired);
 

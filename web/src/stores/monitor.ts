@@ -4,8 +4,9 @@
  *
  * Fed by `GET /api/monitor/status` (on load, after every `/events` reconnect and polled, because
  * the server pushes `monitor:status` only when something other than `lastPoll` changes) and the
- * `monitor:status` push. A polled answer that was overtaken by a push while in flight only
- * contributes its `lastPoll`: the push is newer for everything else.
+ * `monitor:status` push. A polled answer that was overtaken by a push while in flight, or that
+ * lands while a kill switch toggle or level change of ours is waiting for its answer, only
+ * contributes its run times: the push or our change is newer for everything else.
  *
  * Kill switch toggling is optimistic (the banner and the disabled buttons appear at once — it is
  * the emergency brake) and reverts when the server refuses or cannot be reached. If the server
@@ -74,12 +75,14 @@ export const useMonitorStore = create<MonitorState>()((set, get) => ({
   },
 
   applyPolledStatus(status, revAtStart) {
-    const { serverRev, status: current } = get();
-    if (serverRev === revAtStart || !current) {
+    const { serverRev, status: current, toggling, levelPending } = get();
+    // A toggle or level change in flight owns those fields until the server answers it.
+    const overtaken = serverRev !== revAtStart || toggling || levelPending !== null;
+    if (!overtaken || !current) {
       get().applyStatus(status);
       return;
     }
-    // Overtaken by a push or a toggle: keep their state, take only the run times.
+    // Overtaken by a push or a change of ours: keep that state, take only the run times.
     set({ status: { ...current, lastPoll: status.lastPoll, intervals: status.intervals }, statusAt: Date.now() });
   },
 

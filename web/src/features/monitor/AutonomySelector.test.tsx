@@ -28,6 +28,7 @@ describe("AutonomySelector", () => {
       "L4AUTONOMOUSact, report only failures",
     ]);
     expect(screen.getByTestId("autonomy-level-3")).toHaveAttribute("aria-checked", "true");
+    expect(document.activeElement).toBe(screen.getByTestId("autonomy-level-3"));
   });
 
   it("sends the PUT and shows the level and description the server answered with", async () => {

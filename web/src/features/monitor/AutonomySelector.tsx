@@ -31,6 +31,13 @@ export function AutonomySelector() {
     return () => clearTimeout(timer);
   }, [answer, clear]);
 
+  // Opening puts the keyboard on the level in force (arrow-free: Tab moves, Enter chooses).
+  useEffect(() => {
+    if (!open) return;
+    const menu = root.current;
+    (menu?.querySelector<HTMLButtonElement>('[role="radio"][aria-checked="true"]') ?? menu?.querySelector<HTMLButtonElement>('[role="radio"]'))?.focus();
+  }, [open]);
+
   // A click anywhere else closes the menu.
   useEffect(() => {
     if (!open) return;

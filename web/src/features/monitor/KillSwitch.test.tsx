@@ -57,6 +57,19 @@ describe("monitor store: kill switch", () => {
     await done;
     expect(useMonitorStore.getState().killSwitch).toBe(true);
   });
+
+  it("a status poll landing while a toggle waits for its answer does not flip the switch back", async () => {
+    useMonitorStore.getState().applyStatus(status(false));
+    let release!: (r: Response) => void;
+    answer = () => new Promise<Response>((r) => (release = r));
+    const revBeforePoll = useMonitorStore.getState().serverRev;
+    const done = useMonitorStore.getState().setKillSwitch(true);
+    useMonitorStore.getState().applyPolledStatus(status(false), revBeforePoll);
+    expect(useMonitorStore.getState().killSwitch).toBe(true);
+    release(jsonResponse(200, { killSwitch: true }));
+    await done;
+    expect(useMonitorStore.getState()).toMatchObject({ killSwitch: true, error: null });
+  });
 });
 
 describe("KillSwitchToggle / banner", () => {
