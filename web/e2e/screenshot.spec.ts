@@ -1,6 +1,7 @@
 /**
  * Not an assertion-heavy test: it saves pictures of the UI for people to look at
- * (test-results/login.png, dashboard.png, dashboard-expanded.png, dashboard-phone.png).
+ * (test-results/login.png, dashboard.png, dashboard-expanded.png, dashboard-phone.png, chat.png,
+ * incidents.png, incidents-phone.png, monitor.png, monitor-phone.png).
  */
 import { expect, test } from "@playwright/test";
 import { nodeCards, serverUrl, signIn } from "./helpers";
@@ -40,4 +41,35 @@ test("screenshot of the chat and cost panels", async ({ page }) => {
   await expect(page.getByTestId("chat-provider-badge").first()).toBeVisible();
   await page.evaluate(() => document.fonts.ready);
   await page.screenshot({ path: out("chat.png"), fullPage: true });
+});
+
+test("screenshots of the incidents view and the monitor panel, desktop and phone", async ({ page }) => {
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await signIn(page);
+  for (const [suffix, viewport] of [
+    ["", { width: 1920, height: 1080 }],
+    ["-phone", { width: 390, height: 844 }],
+  ] as const) {
+    await page.setViewportSize(viewport);
+    await page.getByTestId("tab-incidents").click();
+    // Whatever the earlier specs left: the open ones, else the resolved ones; the first expanded.
+    await expect(page.getByTestId("incidents-view")).toBeVisible();
+    await expect(page.getByTestId("incidents-empty").or(page.getByTestId("incidents-list-open"))).toBeVisible({ timeout: 15_000 });
+    if ((await page.getByTestId("incidents-list-open").count()) === 0) {
+      await page.getByTestId("incidents-tab-resolved").click();
+      await expect(page.getByTestId("incidents-empty").or(page.getByTestId("incidents-list-resolved"))).toBeVisible({ timeout: 15_000 });
+    }
+    const first = page.locator('[data-testid^="incident-toggle-"]').first();
+    if ((await first.count()) > 0 && (await first.getAttribute("aria-expanded")) !== "true") await first.click();
+    await page.evaluate(() => document.fonts.ready);
+    await page.screenshot({ path: out(`incidents${suffix}.png`), fullPage: true });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, "the incidents view must not make the page scroll sideways").toBeLessThanOrEqual(0);
+
+    await page.getByTestId("tab-monitor").click();
+    await expect(page.getByTestId("monitor-runbooks")).toBeVisible({ timeout: 15_000 });
+    await page.evaluate(() => document.fonts.ready);
+    await page.screenshot({ path: out(`monitor${suffix}.png`), fullPage: true });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+  }
 });

@@ -11,6 +11,9 @@ import type {
   ConfirmationStatus,
   Decision,
   DecisionResponse,
+  EventSeverity,
+  EventSource,
+  EventType,
   ExecuteResponse,
   JarvisEvent,
   KillSwitchResponse,
@@ -66,23 +69,56 @@ export function parseConfirmationEvent(raw: unknown): ConfirmationEvent | null {
   return ev;
 }
 
-/** The monitor status; only `killSwitch` is required (it is what the UI acts on). Fields the
- *  server adds later (lastPoll …) are kept as sent. */
+type Tier = "critical" | "important" | "routine" | "background";
+
+/** Per tier: a string (time) or a number (seconds) as sent, else null. */
+function perTier<T>(raw: unknown, keep: (v: unknown) => v is T): Record<Tier, T | null> {
+  const o = isObject(raw) ? raw : {};
+  const pick = (k: string) => (keep(o[k]) ? (o[k] as T) : null);
+  return { critical: pick("critical"), important: pick("important"), routine: pick("routine"), background: pick("background") };
+}
+const isString = (v: unknown): v is string => typeof v === "string";
+const isSeconds = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v > 0;
+const count = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : 0);
+
+/** The monitor status; only `killSwitch` is required (it is what the UI acts on), the rest is
+ *  defaulted (no last runs, no intervals, nothing open). */
 export function parseMonitorStatus(raw: unknown): MonitorStatus | null {
   if (!isObject(raw) || typeof raw.killSwitch !== "boolean") return null;
   return {
-    ...raw,
     running: raw.running === true,
     autonomyLevel: typeof raw.autonomyLevel === "number" ? raw.autonomyLevel : 0,
     killSwitch: raw.killSwitch,
-    activeRemediations: typeof raw.activeRemediations === "number" ? raw.activeRemediations : 0,
+    activeRemediations: count(raw.activeRemediations),
+    lastPoll: perTier(raw.lastPoll, isString),
+    openIncidents: count(raw.openIncidents),
+    intervals: perTier(raw.intervals, isSeconds),
   };
 }
 
+const EVENT_TYPES: readonly EventType[] = ["alert", "action", "status", "metric"];
+const SEVERITIES: readonly EventSeverity[] = ["info", "warning", "error", "critical"];
+const SOURCES: readonly EventSource[] = ["monitor", "user", "jarvis", "system"];
+const oneOf = <T extends string>(v: unknown, allowed: readonly T[], fallback: T): T =>
+  typeof v === "string" && (allowed as readonly string[]).includes(v) ? (v as T) : fallback;
+
+/** An activity event (REST or the `event` push); id and title are required, the rest defaulted. */
 export function parseEvent(raw: unknown): JarvisEvent | null {
   if (!isObject(raw)) return null;
   if ((typeof raw.id !== "string" && typeof raw.id !== "number") || typeof raw.title !== "string") return null;
-  return raw as unknown as JarvisEvent;
+  const ev: JarvisEvent = {
+    id: String(raw.id),
+    type: oneOf(raw.type, EVENT_TYPES, "status"),
+    severity: oneOf(raw.severity, SEVERITIES, "info"),
+    title: raw.title,
+    message: typeof raw.message === "string" ? raw.message : "",
+    source: oneOf(raw.source, SOURCES, "system"),
+    timestamp: typeof raw.timestamp === "string" ? raw.timestamp : "",
+    resolved: raw.resolved === true,
+  };
+  if (typeof raw.node === "string" && raw.node !== "") ev.node = raw.node;
+  if (typeof raw.acknowledgedAt === "string") ev.acknowledgedAt = raw.acknowledgedAt;
+  return ev;
 }
 
 /**

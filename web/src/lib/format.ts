@@ -139,3 +139,17 @@ export function formatCountdown(ms: number): string {
   const s = total % 60;
   return h > 0 ? `${h}:${pad2(m)}:${pad2(s)}` : `${m}:${pad2(s)}`;
 }
+
+/**
+ * An ISO-8601 time for lists: `HH:MM:SS` when it is on the same local day as `now`, else
+ * `YYYY-MM-DD HH:MM`; `—` when absent or unparsable.
+ */
+export function formatWhen(iso: string | undefined | null, now: number = Date.now()): string {
+  if (!iso) return "—";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "—";
+  const today = new Date(now);
+  const sameDay = date.getFullYear() === today.getFullYear() && date.getMonth() === today.getMonth() && date.getDate() === today.getDate();
+  if (sameDay) return formatClock(date);
+  return `${date.getFullYear()}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())} ${pad2(date.getHours())}:${pad2(date.getMinutes())}`;
+}

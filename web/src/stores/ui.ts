@@ -1,6 +1,7 @@
 /**
  * Presentation settings. Visual mode and colour theme persist (`jarvis-ui`, as in the original);
- * which panel has keyboard focus does not.
+ * which panel has keyboard focus and which centre tab is shown do not (the centre tab follows the
+ * address instead: `/incidents…` opens INCIDENTS, see lib/route.ts).
  */
 import { create } from "zustand";
 import { readJson, writeJson } from "../lib/persist";
@@ -18,6 +19,10 @@ export const COLOR_THEMES = {
 export type ColorTheme = keyof typeof COLOR_THEMES;
 
 export type PanelId = "left" | "center" | "right";
+
+/** The centre column's tabs, in order. */
+export const CENTER_TABS = ["HUD", "FEED", "INCIDENTS", "MONITOR", "CHAT"] as const;
+export type CenterTab = (typeof CENTER_TABS)[number];
 
 export const UI_STORAGE_KEY = "jarvis-ui";
 
@@ -38,6 +43,8 @@ function restore(): Persisted {
 
 interface UiState extends Persisted {
   focusedPanel: PanelId | null;
+  centerTab: CenterTab;
+  setCenterTab: (tab: CenterTab) => void;
   setVisualMode: (mode: VisualMode) => void;
   cycleVisualMode: () => void;
   setColorTheme: (theme: ColorTheme) => void;
@@ -53,6 +60,8 @@ export const useUiStore = create<UiState>()((set, get) => {
   return {
     ...restore(),
     focusedPanel: null,
+    centerTab: "HUD",
+    setCenterTab: (centerTab) => set({ centerTab }),
     setVisualMode: (visualMode) => persist({ visualMode }),
     cycleVisualMode: () => {
       const i = VISUAL_MODES.indexOf(get().visualMode);

@@ -1,5 +1,6 @@
 /** Small builders for wire objects, so tests state only what they care about. */
-import type { Confirmation } from "../lib/types/actions";
+import type { Confirmation, JarvisEvent, MonitorStatus } from "../lib/types/actions";
+import type { Incident } from "../lib/types/monitor";
 import type { ClusterSnapshot, Node, Quorum, Storage, Vm } from "../types/cluster";
 
 export const GiB = 1024 ** 3;
@@ -91,6 +92,57 @@ export function confirmation(
     tier: "red",
     expiresAt: new Date(now + inMs).toISOString(),
     createdAt: new Date(now).toISOString(),
+    ...over,
+  };
+}
+
+/** A monitor status as the server sends it (running, level 3, every tier just run). */
+export function monitorStatus(over: Partial<MonitorStatus> = {}, now = Date.now()): MonitorStatus {
+  const at = new Date(now).toISOString();
+  return {
+    running: true,
+    autonomyLevel: 3,
+    killSwitch: false,
+    activeRemediations: 0,
+    lastPoll: { critical: at, important: at, routine: at, background: at },
+    openIncidents: 0,
+    intervals: { critical: 12, important: 32, routine: 300, background: 1800 },
+    ...over,
+  };
+}
+
+/** An activity event. */
+export function event(id: string, over: Partial<JarvisEvent> = {}): JarvisEvent {
+  return {
+    id,
+    type: "alert",
+    severity: "error",
+    title: `event ${id}`,
+    message: "details",
+    node: "pve1",
+    source: "monitor",
+    timestamp: "2026-11-21T10:00:00.000Z",
+    resolved: false,
+    ...over,
+  };
+}
+
+/** An open crash incident with a detection entry (timeline entries `at` ascending). */
+export function incident(id: string, over: Partial<Incident> = {}): Incident {
+  return {
+    id,
+    key: `crash:qemu/${id}`,
+    kind: "crash",
+    severity: "error",
+    state: "open",
+    node: "pve1",
+    vmid: 101,
+    title: `VM web (101) crashed on pve1 [${id}]`,
+    openedAt: "2026-11-21T10:00:00.000Z",
+    occurrences: 1,
+    flapping: false,
+    escalated: false,
+    timeline: [{ at: "2026-11-21T10:00:00.000Z", kind: "detected", detail: "VM web (101) was running and stopped with no task." }],
     ...over,
   };
 }

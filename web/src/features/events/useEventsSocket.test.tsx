@@ -3,18 +3,19 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { useAuthStore } from "../../stores/auth";
 import { useConfirmationsStore } from "../../stores/confirmations";
 import { MAX_EVENTS, useEventsStore } from "../../stores/events";
+import { useIncidentsStore } from "../../stores/incidents";
 import { useMonitorStore } from "../../stores/monitor";
 import { newFakeSocket, type FakeSocket } from "../../test/fakeSocket";
-import { confirmation, jsonResponse } from "../../test/fixtures";
+import { confirmation, event, incident, jsonResponse, monitorStatus } from "../../test/fixtures";
 
 const sockets: FakeSocket[] = [];
 vi.mock("socket.io-client", () => ({
   io: (ns: string, opts: Record<string, unknown>) => newFakeSocket(sockets, ns, opts),
 }));
 
-const { useEventsSocket } = await import("./useEventsSocket");
+const { STATUS_POLL_MS, useEventsSocket } = await import("./useEventsSocket");
 
-const status = (killSwitch: boolean) => ({ running: true, autonomyLevel: 1, killSwitch, activeRemediations: 0, lastPoll: null });
+const status = (killSwitch: boolean) => monitorStatus({ autonomyLevel: 1, killSwitch });
 let pendingOnServer = [confirmation("rest-1", {}, 120_000)];
 let fetchMock: ReturnType<typeof vi.fn>;
 
@@ -24,10 +25,13 @@ beforeEach(() => {
   useConfirmationsStore.getState().reset();
   useMonitorStore.getState().reset();
   useEventsStore.getState().reset();
+  useIncidentsStore.getState().reset();
   pendingOnServer = [confirmation("rest-1", {}, 120_000)];
   fetchMock = vi.fn(async (url: string) => {
     if (url === "/api/confirmations") return jsonResponse(200, { confirmations: pendingOnServer });
     if (url === "/api/monitor/status") return jsonResponse(200, status(false));
+    if (url === "/api/monitor/incidents?state=open&limit=100") return jsonResponse(200, { incidents: [incident("rest")] });
+    if (url === "/api/events?limit=100") return jsonResponse(200, { events: [event("rest-ev")] });
     return jsonResponse(404, { error: { code: "not_found", message: "?" } });
   });
   vi.stubGlobal("fetch", fetchMock);
@@ -103,6 +107,46 @@ describe("useEventsSocket", () => {
     await vi.waitFor(() => expect(calls("/api/confirmations")).toBe(2));
     await vi.waitFor(() => expect(pendingIds()).toEqual([]));
     expect(calls("/api/monitor/status")).toBe(2);
+  });
+
+  it("upserts incident pushes and ignores malformed ones", () => {
+    renderHook(() => useEventsSocket("tok"));
+    socket().fire("incident", incident("i1"));
+    socket().fire("incident", { ...incident("i1"), state: "acknowledged", timeline: [...incident("i1").timeline, { at: "2026-11-21T10:01:00.000Z", kind: "acknowledged", detail: "" }] });
+    socket().fire("incident", { id: "broken", state: "sideways" });
+    socket().fire("incident", "nonsense");
+    expect(Object.keys(useIncidentsStore.getState().byId)).toEqual(["i1"]);
+    expect(useIncidentsStore.getState().byId.i1?.state).toBe("acknowledged");
+    expect(useIncidentsStore.getState().pushRev).toBe(2);
+  });
+
+  it("tracks the connection and, after a reconnect, reloads the feed and the incident tabs already shown", async () => {
+    await useIncidentsStore.getState().load("open");
+    await useEventsStore.getState().load();
+    renderHook(() => useEventsSocket("tok"));
+    socket().fire("connect");
+    expect(useEventsStore.getState().live).toBe(true);
+    socket().fire("disconnect", "transport close");
+    expect(useEventsStore.getState().live).toBe(false);
+    socket().fire("connect");
+    await vi.waitFor(() => expect(calls("/api/monitor/incidents?state=open&limit=100")).toBe(2));
+    expect(calls("/api/events?limit=100")).toBe(2);
+    // Tabs never shown are not loaded behind the operator's back.
+    expect(calls("/api/monitor/incidents?state=resolved&limit=100")).toBe(0);
+    expect(useEventsStore.getState().live).toBe(true);
+  });
+
+  it("polls the monitor status (the server does not push run times)", async () => {
+    vi.useFakeTimers();
+    try {
+      renderHook(() => useEventsSocket("tok"));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(calls("/api/monitor/status")).toBe(1);
+      await vi.advanceTimersByTimeAsync(STATUS_POLL_MS * 2);
+      expect(calls("/api/monitor/status")).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("signs out when the token is refused, and disconnects on unmount", () => {

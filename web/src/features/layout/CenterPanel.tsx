@@ -1,21 +1,36 @@
-import { useState } from "react";
-import { Placeholder } from "../../components/Placeholder";
 import { useClusterStore } from "../../stores/cluster";
+import { useMonitorStore } from "../../stores/monitor";
+import { CENTER_TABS, useUiStore, type CenterTab } from "../../stores/ui";
 import { ChatPanel } from "../chat/ChatPanel";
 import { ClusterHud } from "../cluster/ClusterHud";
+import { ActivityFeed } from "../events/ActivityFeed";
+import { IncidentsView } from "../monitor/IncidentsView";
+import { MonitorPanel } from "../monitor/MonitorPanel";
 
-const TABS = ["HUD", "FEED", "CHAT"] as const;
-type Tab = (typeof TABS)[number];
+function TabLabel({ tab }: { tab: CenterTab }) {
+  const open = useMonitorStore((s) => s.status?.openIncidents ?? 0);
+  if (tab !== "INCIDENTS" || open === 0) return <>{tab}</>;
+  return (
+    <>
+      {tab}
+      <span className="tabs__count" data-testid="tab-incidents-count" aria-label={`${open} open`}>
+        {open}
+      </span>
+    </>
+  );
+}
 
-/** Centre column: HUD / FEED / CHAT tabs (the feed arrives with a later issue). */
+/** Centre column: HUD / FEED / INCIDENTS / MONITOR / CHAT tabs (the tab lives in the ui store, so
+ *  the top bar's incident badge and the `/incidents/{id}` deep link can switch it). */
 export function CenterPanel() {
-  const [tab, setTab] = useState<Tab>("HUD");
+  const tab = useUiStore((s) => s.centerTab);
+  const setTab = useUiStore((s) => s.setCenterTab);
   const refresh = useClusterStore((s) => s.requestRefresh);
   const live = useClusterStore((s) => s.connection === "live");
   return (
     <div className="center">
       <div className="tabs" role="tablist" aria-label="Centre display">
-        {TABS.map((t) => (
+        {CENTER_TABS.map((t) => (
           <button
             key={t}
             type="button"
@@ -27,7 +42,7 @@ export function CenterPanel() {
             onClick={() => setTab(t)}
             data-testid={`tab-${t.toLowerCase()}`}
           >
-            {t}
+            <TabLabel tab={t} />
           </button>
         ))}
         <span className="tabs__spacer" />
@@ -46,7 +61,9 @@ export function CenterPanel() {
       </div>
       <div className="center__body" role="tabpanel" id={`tabpanel-${tab}`} aria-labelledby={`tab-${tab}`}>
         {tab === "HUD" && <ClusterHud />}
-        {tab === "FEED" && <Placeholder glyph="≋" title="ACTIVITY FEED" note="arrives with the chat issue" />}
+        {tab === "FEED" && <ActivityFeed />}
+        {tab === "INCIDENTS" && <IncidentsView />}
+        {tab === "MONITOR" && <MonitorPanel />}
         {tab === "CHAT" && <ChatPanel />}
       </div>
     </div>

@@ -17,6 +17,7 @@ import { TerminalPanel } from "../terminal/TerminalPanel";
 import { CenterPanel } from "./CenterPanel";
 import { TopBar } from "./TopBar";
 import { useKeyboardShortcuts } from "./useKeyboardShortcuts";
+import { useRoute } from "./useRoute";
 
 function VmPanel() {
   const count = useClusterStore((s) => s.vms.length);
@@ -29,7 +30,8 @@ function VmPanel() {
 
 /**
  * The signed-in screen: top bar and the original's three columns (nodes, guests and storage on
- * the left; HUD/feed/chat in the centre; cost and terminal on the right).
+ * the left; HUD, activity feed, incidents, monitor and chat in the centre; cost and terminal on
+ * the right).
  */
 export function Dashboard({ token }: { token: string }) {
   useInitialSnapshot(token);
@@ -37,6 +39,7 @@ export function Dashboard({ token }: { token: string }) {
   useEventsSocket(token);
   useChatSocket(token);
   useConfirmationExpiry();
+  useRoute();
 
   const left = useRef<HTMLDivElement>(null);
   const center = useRef<HTMLDivElement>(null);

@@ -1,5 +1,7 @@
 import { useAuthStore } from "../../stores/auth";
+import { AutonomySelector } from "../monitor/AutonomySelector";
 import { KillSwitchToggle } from "../monitor/KillSwitch";
+import { MonitorIndicator } from "../monitor/MonitorIndicator";
 import { ModeSwitch, ThemePicker } from "./AppearanceControls";
 import { Clock } from "./Clock";
 import { ConnectionStatus } from "./ConnectionStatus";
@@ -17,9 +19,11 @@ export function TopBar() {
       <div className="topbar__status">
         <QuorumIndicator />
         <ConnectionStatus />
+        <MonitorIndicator />
         <StaleBadge />
       </div>
       <div className="topbar__controls">
+        <AutonomySelector />
         <KillSwitchToggle />
         <Clock />
         <ModeSwitch />

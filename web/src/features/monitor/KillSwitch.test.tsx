@@ -2,10 +2,10 @@ import { act, fireEvent, render, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { useAuthStore } from "../../stores/auth";
 import { useMonitorStore } from "../../stores/monitor";
-import { jsonResponse } from "../../test/fixtures";
+import { jsonResponse, monitorStatus } from "../../test/fixtures";
 import { KillSwitchBanner, KillSwitchToggle } from "./KillSwitch";
 
-const status = (killSwitch: boolean) => ({ running: true, autonomyLevel: 2, killSwitch, activeRemediations: 0, lastPoll: null });
+const status = (killSwitch: boolean) => monitorStatus({ autonomyLevel: 2, killSwitch });
 let fetchMock: ReturnType<typeof vi.fn>;
 let answer: () => Response | Promise<Response>;
 
@@ -56,6 +56,19 @@ describe("monitor store: kill switch", () => {
     release(jsonResponse(502, { error: { code: "upstream_error", message: "x" } }));
     await done;
     expect(useMonitorStore.getState().killSwitch).toBe(true);
+  });
+
+  it("a status poll landing while a toggle waits for its answer does not flip the switch back", async () => {
+    useMonitorStore.getState().applyStatus(status(false));
+    let release!: (r: Response) => void;
+    answer = () => new Promise<Response>((r) => (release = r));
+    const revBeforePoll = useMonitorStore.getState().serverRev;
+    const done = useMonitorStore.getState().setKillSwitch(true);
+    useMonitorStore.getState().applyPolledStatus(status(false), revBeforePoll);
+    expect(useMonitorStore.getState().killSwitch).toBe(true);
+    release(jsonResponse(200, { killSwitch: true }));
+    await done;
+    expect(useMonitorStore.getState()).toMatchObject({ killSwitch: true, error: null });
   });
 });
 
