@@ -19,7 +19,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn snapshot() -> ClusterSnapshot {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     rt.block_on(async {
         let sim = jarvis_sim::SimServer::start(jarvis_sim::SimConfig {
             nodes: 500,
@@ -56,12 +57,18 @@ fn tasks(snap: &ClusterSnapshot, now: chrono::DateTime<Utc>) -> Vec<TaskInfo> {
 
 fn main() {
     let mut snap = snapshot();
-    println!("cluster: {} nodes, {} guests, {} storage entries", snap.nodes.len(), snap.vms.len(), snap.storage.len());
+    println!(
+        "cluster: {} nodes, {} guests, {} storage entries",
+        snap.nodes.len(),
+        snap.vms.len(),
+        snap.storage.len()
+    );
     let mut now = Utc::now();
     let mut m = Monitor::new(MonitorSettings::default(), AutonomyLevel::ActReport);
     let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); 4];
     let mut effects = 0usize;
-    let running: Vec<usize> = (0..snap.vms.len()).filter(|&i| snap.vms[i].status == GuestStatus::Running).collect();
+    let running: Vec<usize> =
+        (0..snap.vms.len()).filter(|&i| snap.vms[i].status == GuestStatus::Running).collect();
     for round in 0..300 {
         now += chrono::Duration::seconds(12);
         // Now and then a guest crashes, a node runs hot, and crashed guests come back.
@@ -91,7 +98,11 @@ fn main() {
             // The pipeline answers every runbook action at once (as if PVE were instant).
             for e in fx {
                 if let Effect::RunAction(req) = e {
-                    let _ = m.action_done(&req.action_id, ActionOutcome::Executed { audit_id: None }, now);
+                    let _ = m.action_done(
+                        &req.action_id,
+                        ActionOutcome::Executed { audit_id: None },
+                        now,
+                    );
                 }
             }
         }
@@ -109,5 +120,8 @@ fn main() {
         );
     }
     let live = m.incidents().filter(|i| i.is_live()).count();
-    println!("effects produced: {effects}; incidents remembered: {}, unresolved: {live}", m.incidents().count());
+    println!(
+        "effects produced: {effects}; incidents remembered: {}, unresolved: {live}",
+        m.incidents().count()
+    );
 }

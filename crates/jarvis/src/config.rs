@@ -16,6 +16,7 @@ use jarvis_ssh::{HostKeyPolicy, SshConfig};
 
 use crate::cli::{CommonArgs, DemoArgs, ServeArgs};
 
+mod for_tests;
 mod llm;
 mod monitor;
 pub mod notify;
@@ -302,6 +303,10 @@ impl Config {
         config.llm = llm;
         config.monitor = monitor;
         config.notify = notify;
+        // Links in the demo's notifications point at the demo itself unless PUBLIC_URL says otherwise.
+        if config.notify.public_url.is_none() {
+            config.notify.public_url = Some(format!("http://{}", config.listen));
+        }
         Ok((config, generated))
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jarvis::config::{AuthConfig, Config, PasswordSource, Secret};
+use jarvis::config::Config;
 use jarvis_proxmox::{PveConfig, TlsMode};
 use jarvis_sim::{SimConfig, SimHandle, SimServer};
 use serde_json::Value;
@@ -42,30 +42,11 @@ pub fn pve_for(sim: &SimHandle) -> PveConfig {
     pve
 }
 
+/// The tests' configuration: `Config::for_tests` with this harness's password and secret (the
+/// monitor's tiers are off unless a test turns them on: it would otherwise act on what other
+/// tests do to the simulator behind Jarvis's back).
 pub fn config(pve: PveConfig, db_path: PathBuf) -> Config {
-    Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        db_path,
-        auth: AuthConfig {
-            jwt_secret: Secret::new(JWT_SECRET.into()),
-            token_ttl: Duration::from_secs(3600),
-            password: PasswordSource::Plain(Secret::new(PASSWORD.into())),
-        },
-        pve,
-        poll_interval: Duration::from_millis(300),
-        trust_proxy: false,
-        max_body_bytes: 1024 * 1024,
-        demo: false,
-        safety: jarvis::config::SafetyConfig::default(),
-        ssh: None,
-        temperature_interval: None,
-        mcp_allowed_hosts: Vec::new(),
-        llm: jarvis::config::LlmSettings::default(),
-        // Off unless a test asks for it: the monitor would otherwise act on what other tests do
-        // to the simulator behind Jarvis's back.
-        monitor: jarvis::config::MonitorConfig { intervals: [None; 4], ..Default::default() },
-        notify: jarvis::config::notify::NotifyConfig::default(),
-    }
+    Config::for_tests(pve, db_path, PASSWORD, JWT_SECRET)
 }
 
 /// Extra settings for [`TestServer::start_opts`].

@@ -66,7 +66,7 @@ async fn a_simulated_day_notifies_every_episode_exactly_once_across_outages_and_
         ..RigOptions::default()
     };
     let mut rig = Rig::start(opts).await;
-    let mut rng = StdRng::seed_from_u64(0x5eed_da7);
+    let mut rng = StdRng::seed_from_u64(0x05ee_dda7);
     let step = Duration::seconds(30);
     let nodes: Vec<String> =
         rig.sim.control().snapshot().nodes.iter().map(|n| n.name.clone()).collect();
@@ -74,10 +74,10 @@ async fn a_simulated_day_notifies_every_episode_exactly_once_across_outages_and_
     for minute in 0..(24 * 60) {
         let hour = minute / 60;
         // The world.
-        if rng.random_bool(0.012) {
-            if let Some(&(vmid, _)) = running_guests(&rig).choose(&mut rng) {
-                rig.sim.control().crash_guest(vmid).unwrap();
-            }
+        if rng.random_bool(0.012)
+            && let Some(&(vmid, _)) = running_guests(&rig).choose(&mut rng)
+        {
+            rig.sim.control().crash_guest(vmid).unwrap();
         }
         match (hour, minute % 60) {
             (3, 0) => rig
