@@ -13,6 +13,7 @@ mod harness;
 mod mcp;
 mod monitor;
 mod monitor_api;
+mod monitor_golden;
 mod monitor_rig;
 mod monitor_soak;
 mod notifications;
