@@ -1,4 +1,4 @@
-//! Every recorded Anthropic SSE transcript in `shared/fixtures/anthropic` runs through
+//! Every recorded Anthropic SSE transcript in `fixtures/anthropic` runs through
 //! eventsource-stream + [`AnthropicDecoder`], whole and split at random chunk boundaries.
 
 use std::path::PathBuf;
@@ -10,10 +10,10 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 fn fixtures_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/anthropic");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/anthropic");
     assert!(
         dir.is_dir(),
-        "Anthropic fixtures directory missing: {} (expected /work/shared/fixtures/anthropic)",
+        "Anthropic fixtures directory missing: {} (fixtures/anthropic at the repository root)",
         dir.display()
     );
     dir

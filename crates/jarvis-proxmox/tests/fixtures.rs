@@ -1,4 +1,4 @@
-//! Every recorded/mock PVE payload in shared/fixtures/pve must parse with its model, and every
+//! Every recorded/mock PVE payload in fixtures/pve must parse with its model, and every
 //! field the model knows must come through with the value PVE sent (no silent loss); error
 //! fixtures must map to the right `PveError`.
 

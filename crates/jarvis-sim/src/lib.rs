@@ -3,7 +3,7 @@
 //!
 //! It is an independent implementation of the wire format (it does not use `jarvis-proxmox`),
 //! so the client is tested against something it did not write. Shapes follow the official
-//! schema and the recorded responses in `shared/fixtures/pve/`: the `{"data": …}` envelope,
+//! schema and the recorded responses in `fixtures/pve/` (copied in from the shared reference set): the `{"data": …}` envelope,
 //! form-encoded POSTs, 0/1 booleans, numbers as strings where PVE sends strings, pollable UPID
 //! tasks, errors with `message` and the same text in the reason phrase, and 401s whose only
 //! content is the reason phrase.

@@ -17,21 +17,16 @@ use url::Url;
 pub const TOKEN_ID: &str = "root@pam!jarvis";
 pub const TOKEN_SECRET: &str = "5f0e1c9a-3b7d-4c2e-9f11-0123456789ab";
 
-/// `/work/shared/fixtures/pve`, found from CARGO_MANIFEST_DIR (the shared dir sits beside the
-/// repo checkout). Fails loudly when it is missing rather than skipping tests.
+/// `fixtures/pve` at the repository root (copied from the shared reference set; see
+/// `fixtures/README.md`). Fails loudly when it is missing rather than skipping tests.
 pub fn fixtures_dir() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for dir in manifest.ancestors() {
-        let candidate = dir.join("shared").join("fixtures").join("pve");
-        if candidate.join("go-proxmox").join("INDEX.json").is_file() {
-            return candidate;
-        }
-    }
-    panic!(
-        "PVE fixtures not found: looked for shared/fixtures/pve/go-proxmox/INDEX.json in every ancestor of {} \
-         (expected ../shared beside the repo checkout)",
-        manifest.display()
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/pve");
+    assert!(
+        dir.join("go-proxmox").join("INDEX.json").is_file(),
+        "PVE fixtures not found at {} (fixtures/pve at the repository root)",
+        dir.display()
     );
+    dir
 }
 
 pub fn fixture(rel: &str) -> String {

@@ -80,21 +80,16 @@ pub async fn wait_task(sim: &SimHandle, node: &str, upid: &str) -> Value {
     }
 }
 
-/// Directory of the shared fixtures (`shared/fixtures` in the nearest ancestor of the crate
-/// that has it, so git worktrees nested deeper find it too), or a clear failure.
+/// `fixtures` at the repository root (copied from the shared reference set; see
+/// `fixtures/README.md`), or a clear failure.
 pub fn fixtures_dir() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let found = manifest
-        .ancestors()
-        .map(|d| d.join("shared").join("fixtures"))
-        .find(|d| d.join("pve/go-proxmox").is_dir());
-    found.unwrap_or_else(|| {
-        panic!(
-            "PVE fixtures not found: no shared/fixtures/pve/go-proxmox in any ancestor of {} \
-             (expected the shared/ checkout next to the repo)",
-            manifest.display()
-        )
-    })
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    assert!(
+        dir.join("pve/go-proxmox").is_dir(),
+        "PVE fixtures not found at {} (fixtures/pve at the repository root)",
+        dir.display()
+    );
+    dir
 }
 
 /// `data` of a recorded go-proxmox response.

@@ -1,6 +1,6 @@
 //! Integration tests: a real simulator on a loopback port, called over real HTTP(S).
 //!
-//! Wire shapes are compared against the recorded PVE responses in `shared/fixtures/pve/`
+//! Wire shapes are compared against the recorded PVE responses in `fixtures/pve/` (copied in from the shared reference set)
 //! (key sets and JSON types), behaviour against what real PVE does. The per-node SSH servers
 //! are tested with russh's client side (and OpenSSH's `ssh` where installed).
 

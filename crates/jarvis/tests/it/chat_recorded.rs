@@ -1,4 +1,4 @@
-//! Recorded Anthropic transcripts (`shared/fixtures/anthropic`, published by Anthropic) replayed
+//! Recorded Anthropic transcripts (`fixtures/anthropic`, published by Anthropic) replayed
 //! byte for byte by a server at `ANTHROPIC_BASE_URL`: the text that reaches the chat client is
 //! exactly the recorded text, and recorded tool calls arrive with complete, correct arguments.
 //! The expectations are computed from the recordings here, independently of `jarvis-llm`.
@@ -15,7 +15,7 @@ use crate::harness::{Options, TestServer};
 use crate::sio::{SioClient, named};
 
 fn fixture(name: &str) -> String {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/anthropic");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/anthropic");
     std::fs::read_to_string(dir.join(name))
         .unwrap_or_else(|e| panic!("fixture {name} in {}: {e}", dir.display()))
 }

@@ -12,11 +12,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::harness::TestServer;
 
 fn fixtures() -> PathBuf {
-    let p =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/pve/go-proxmox");
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/pve/go-proxmox");
     assert!(
         p.is_dir(),
-        "shared fixtures missing at {} (shared/ must sit beside the repo)",
+        "fixtures missing at {} (fixtures/pve at the repository root)",
         p.display()
     );
     p
