@@ -150,7 +150,7 @@ pub struct CommonArgs {
     /// Seconds between the monitor's routine checks: storage, heartbeat, reminders (0 disables).
     #[arg(long, env = "MONITOR_ROUTINE_INTERVAL", default_value_t = 300)]
     pub monitor_routine_interval: u64,
-    /// Seconds between the monitor's background checks: failed backups, retention (0 disables).
+    /// Seconds between the monitor's background checks: failed backups (0 disables).
     #[arg(long, env = "MONITOR_BACKGROUND_INTERVAL", default_value_t = 1800)]
     pub monitor_background_interval: u64,
     /// Autonomy level on a fresh database (0 observe, 1 alert, 2 recommend, 3 act and report,
@@ -185,6 +185,9 @@ pub struct CommonArgs {
     /// Longest one notification delivery may take, in seconds.
     #[arg(long = "notify-timeout", env = "NOTIFY_TIMEOUT", default_value_t = config::notify::DEFAULT_NOTIFY_TIMEOUT_SECS)]
     pub notify_timeout_secs: u64,
+    /// Retention (`RETENTION_*`).
+    #[command(flatten)]
+    pub retention: config::retention::RetentionArgs,
 }
 
 /// Settings of `serve` (and `mcp`, `doctor`).

@@ -20,6 +20,7 @@ mod for_tests;
 mod llm;
 mod monitor;
 pub mod notify;
+pub mod retention;
 
 pub use llm::{
     ClaudeSettings, DEFAULT_ANTHROPIC_BASE_URL, DEFAULT_CLAUDE_MAX_TOKENS, DEFAULT_CLAUDE_MODEL,
@@ -83,6 +84,8 @@ pub struct Config {
     pub monitor: MonitorConfig,
     /// Notification targets (e-mail, webhooks), links and outbox timing.
     pub notify: notify::NotifyConfig,
+    /// Retention: days per table, run interval (MEM-09).
+    pub retention: retention::RetentionConfig,
 }
 
 /// Safety settings.
@@ -347,6 +350,7 @@ fn assemble(
         llm: LlmSettings::default(),
         monitor: MonitorConfig::default(),
         notify: notify::NotifyConfig::default(),
+        retention: retention::retention_from_args(&c.retention),
     }
 }
 

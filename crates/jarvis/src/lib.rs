@@ -47,6 +47,7 @@ pub mod metrics;
 pub mod monitor;
 pub mod notify;
 pub mod realtime;
+pub mod retention;
 pub mod ssh;
 pub mod state;
 pub mod supervisor;
@@ -102,7 +103,7 @@ impl Core {
 
     /// Starts the components only a serving Jarvis runs — never `jarvis mcp`, which shares the
     /// database and would otherwise act and notify a second time: temperatures, the
-    /// notification outbox and the monitor.
+    /// notification outbox, the monitor and retention (one writer prunes, not two processes).
     pub async fn start_acting_components(&self) -> anyhow::Result<()> {
         let (state, sup) = (&self.state, &self.supervisor);
         if let (Some(ssh), Some(interval)) = (&state.ssh, state.config.temperature_interval) {
@@ -130,6 +131,16 @@ impl Core {
         })
         .await?;
         sup.spawn("monitor", driver.run(sup.token()));
+        sup.spawn(
+            "retention",
+            retention::run(
+                state.db.clone(),
+                state.config.retention.clone(),
+                state.metrics.clone(),
+                clock::system(),
+                sup.token(),
+            ),
+        );
         Ok(())
     }
 }

@@ -31,6 +31,13 @@ pub struct KindLabels {
     pub kind: String,
 }
 
+/// Label set of the retention counters.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TableLabels {
+    /// The table (`events`, `llm_usage`, `audit_log`, …).
+    pub table: String,
+}
+
 /// Label set for LLM usage counters.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct LlmLabels {
@@ -91,6 +98,16 @@ pub struct Metrics {
     pub notifications: Family<NotificationLabels, Counter>,
     /// Notifications waiting in the outbox.
     pub notifications_pending: Gauge,
+    /// Rows removed by retention (deleted, rolled up or archived) by table.
+    pub retention_rows_deleted: Family<TableLabels, Counter>,
+    /// Wall time of one retention run (policy + incremental vacuum).
+    pub retention_run_seconds: Histogram,
+    /// Unix time of the last retention run.
+    pub retention_last_run: Gauge,
+    /// Retention runs whose audit archiving was refused (the chain is broken).
+    pub retention_audit_refused: Counter,
+    /// Database size on disk (main file + WAL) after the last retention run.
+    pub db_size_bytes: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -182,6 +199,36 @@ impl Default for Metrics {
         registry.register("socket_clients", "Connected Socket.IO clients", socket_clients.clone());
         registry.register("logins", "Login attempts by outcome", logins.clone());
         registry.register("cluster_nodes", "Nodes in the cluster snapshot", cluster_nodes.clone());
+        let retention_rows_deleted = Family::<TableLabels, Counter>::default();
+        let retention_run_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 16));
+        let retention_last_run = Gauge::default();
+        let retention_audit_refused = Counter::default();
+        let db_size_bytes = Gauge::default();
+        registry.register(
+            "retention_rows_deleted",
+            "Rows removed by retention (deleted, rolled up or archived) by table",
+            retention_rows_deleted.clone(),
+        );
+        registry.register(
+            "retention_run_seconds",
+            "Duration of a retention run",
+            retention_run_seconds.clone(),
+        );
+        registry.register(
+            "retention_last_run_timestamp_seconds",
+            "Unix time of the last retention run",
+            retention_last_run.clone(),
+        );
+        registry.register(
+            "retention_audit_refused",
+            "Retention runs that refused to archive a broken audit chain",
+            retention_audit_refused.clone(),
+        );
+        registry.register(
+            "db_size_bytes",
+            "Database size on disk (main file and WAL)",
+            db_size_bytes.clone(),
+        );
         registry.register(
             "cluster_guests",
             "Guests in the cluster snapshot",
@@ -208,11 +255,37 @@ impl Default for Metrics {
             monitor_actions,
             notifications,
             notifications_pending,
+            retention_rows_deleted,
+            retention_run_seconds,
+            retention_last_run,
+            retention_audit_refused,
+            db_size_bytes,
         }
     }
 }
 
 impl Metrics {
+    /// Records one retention run.
+    pub fn retention_run(
+        &self,
+        report: &crate::db::retention::RetentionReport,
+        seconds: f64,
+        at_unix: i64,
+        db_bytes: u64,
+    ) {
+        for (table, n) in &report.removed {
+            self.retention_rows_deleted
+                .get_or_create(&TableLabels { table: (*table).to_string() })
+                .inc_by(*n as u64);
+        }
+        if report.audit_refused_at.is_some() {
+            self.retention_audit_refused.inc();
+        }
+        self.retention_run_seconds.observe(seconds);
+        self.retention_last_run.set(at_unix);
+        self.db_size_bytes.set(i64::try_from(db_bytes).unwrap_or(i64::MAX));
+    }
+
     /// Counts a login attempt.
     pub fn login(&self, outcome: &str) {
         self.logins.get_or_create(&OutcomeLabels { outcome: outcome.into() }).inc();

@@ -62,6 +62,14 @@ pub struct AuditVerification {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional, type = "number")]
     pub first_broken_id: Option<i64>,
+    /// The last id moved to the archive by retention; the archive is verified as part of the
+    /// chain (`entries` counts it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub archived_through: Option<i64>,
+    /// How many of `entries` are in the archive.
+    #[ts(type = "number")]
+    pub archived_entries: u64,
 }
 
 /// Walks the hash chain.
@@ -71,6 +79,12 @@ pub async fn verify(
     State(state): State<AppState>,
     _op: Operator,
 ) -> Result<Json<AuditVerification>, AppError> {
-    let (entries, broken) = state.db.verify_audit().await.map_err(AppError::internal)?;
-    Ok(Json(AuditVerification { valid: broken.is_none(), entries, first_broken_id: broken }))
+    let check = state.db.verify_audit_chain().await.map_err(AppError::internal)?;
+    Ok(Json(AuditVerification {
+        valid: check.first_broken_id.is_none(),
+        entries: check.entries,
+        first_broken_id: check.first_broken_id,
+        archived_through: check.archived_through,
+        archived_entries: check.archived_entries,
+    }))
 }

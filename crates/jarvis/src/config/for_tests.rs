@@ -34,6 +34,11 @@ impl Config {
             mcp_allowed_hosts: Vec::new(),
             llm: LlmSettings::default(),
             monitor: MonitorConfig { intervals: [None; 4], ..MonitorConfig::default() },
+            // Off like the monitor: a test runs retention itself, at the time it chooses.
+            retention: super::retention::RetentionConfig {
+                interval: None,
+                ..super::retention::RetentionConfig::default()
+            },
             notify: notify::NotifyConfig::default(),
         }
     }

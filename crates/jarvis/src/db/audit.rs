@@ -37,7 +37,7 @@ fn tier_str(t: Tier) -> String {
     serde_json::to_value(t).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
-fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+pub(super) fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
     let args: Option<String> = r.get(5)?;
     let tier: Option<String> = r.get(6)?;
     Ok(AuditEntry {
@@ -58,12 +58,22 @@ fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
     })
 }
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, at, actor, source, tool, args, tier, decision, outcome, detail, prev_hash, hash";
 
 impl Db {
     /// Appends a record to the chain and returns it.
     pub async fn append_audit(&self, new: NewAudit) -> Result<AuditEntry, DbError> {
+        self.append_audit_at(new, Utc::now()).await
+    }
+
+    /// [`Db::append_audit`] with an explicit time: for importers, benchmarks and retention tests
+    /// that need entries in the past. The chain rules are the same.
+    pub async fn append_audit_at(
+        &self,
+        new: NewAudit,
+        at: DateTime<Utc>,
+    ) -> Result<AuditEntry, DbError> {
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let last: Option<(i64, String)> = tx
@@ -71,10 +81,15 @@ impl Db {
                     Ok((r.get(0)?, r.get(1)?))
                 })
                 .optional()?;
+            // With every live row archived, the chain continues from the checkpoint.
+            let last = match last {
+                Some(l) => Some(l),
+                None => super::audit_archive::checkpoint(&tx)?,
+            };
             let (last_id, prev_hash) = last.unwrap_or((0, GENESIS_HASH.to_string()));
             let mut entry = AuditEntry {
                 id: last_id + 1,
-                at: timestamp(Utc::now()),
+                at: timestamp(at),
                 actor: new.actor,
                 source: new.source,
                 tool: new.tool,
@@ -130,41 +145,11 @@ impl Db {
         .await
     }
 
-    /// Verifies the whole chain in id order, a page at a time (the log can be long).
-    /// Returns the number of entries checked and the first broken id, if any.
+    /// Verifies the whole chain — the archive, then the live log — and returns the number of
+    /// entries checked and the first broken id, if any. See [`Db::verify_audit_chain`].
     pub async fn verify_audit(&self) -> Result<(u64, Option<i64>), DbError> {
-        const PAGE: i64 = 1000;
-        let mut after = 0i64;
-        let mut expected_prev = GENESIS_HASH.to_string();
-        let mut expected_id = 1i64;
-        let mut checked = 0u64;
-        loop {
-            let page = self
-                .call(move |c| {
-                    let mut stmt = c.prepare(&format!(
-                        "SELECT {COLUMNS} FROM audit_log WHERE id > ?1 ORDER BY id LIMIT ?2"
-                    ))?;
-                    let rows = stmt.query_map((after, PAGE), row_to_entry)?;
-                    rows.collect::<Result<Vec<_>, _>>()
-                })
-                .await?;
-            if page.is_empty() {
-                return Ok((checked, None));
-            }
-            for e in &page {
-                // A gap (deleted row), a broken link or a wrong hash all break here.
-                if e.id != expected_id
-                    || e.prev_hash != expected_prev
-                    || entry_hash(&e.prev_hash, e) != e.hash
-                {
-                    return Ok((checked, Some(e.id)));
-                }
-                checked += 1;
-                expected_prev = e.hash.clone();
-                expected_id = e.id + 1;
-            }
-            after = page.last().map(|e| e.id).unwrap_or(after);
-        }
+        let check = self.verify_audit_chain().await?;
+        Ok((check.entries, check.first_broken_id))
     }
 }
 

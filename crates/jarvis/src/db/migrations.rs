@@ -196,6 +196,47 @@ const STEPS: &[M<'static>] = &[
         CREATE INDEX notifications_created ON notifications(created_at);
         CREATE INDEX notifications_incident ON notifications(incident_id);",
     ),
+    // 6 (MEM-09 retention; 5 is the memory tables): `llm_usage` rows past the usage retention
+    // fold into one row per hour, provider, model and session, so cost history and per-session
+    // spend stay exact (`calls` keeps the message count). Old audit rows move to `audit_archive`
+    // unchanged (same columns, same hashes) and `audit_checkpoint` records the last archived id
+    // and hash, so the chain verifies across both tables.
+    M::up(
+        "CREATE TABLE llm_usage_hourly (
+            hour               TEXT NOT NULL,
+            provider           TEXT NOT NULL,
+            model              TEXT NOT NULL,
+            session_id         TEXT NOT NULL DEFAULT '',
+            calls              INTEGER NOT NULL,
+            input_tokens       INTEGER NOT NULL,
+            output_tokens      INTEGER NOT NULL,
+            cache_read_tokens  INTEGER NOT NULL,
+            cache_write_tokens INTEGER NOT NULL,
+            cost_usd           REAL NOT NULL,
+            PRIMARY KEY (hour, provider, model, session_id)
+        ) STRICT;
+        CREATE INDEX llm_usage_hourly_session ON llm_usage_hourly(session_id);
+        CREATE TABLE audit_archive (
+            id        INTEGER PRIMARY KEY,
+            at        TEXT NOT NULL,
+            actor     TEXT NOT NULL,
+            source    TEXT NOT NULL,
+            tool      TEXT,
+            args      TEXT,
+            tier      TEXT,
+            decision  TEXT NOT NULL,
+            outcome   TEXT NOT NULL,
+            detail    TEXT,
+            prev_hash TEXT NOT NULL,
+            hash      TEXT NOT NULL
+        ) STRICT;
+        CREATE TABLE audit_checkpoint (
+            one         INTEGER PRIMARY KEY CHECK (one = 1),
+            through_id  INTEGER NOT NULL,
+            hash        TEXT NOT NULL,
+            archived_at TEXT NOT NULL
+        ) STRICT;",
+    ),
 ];
 
 /// The migration set.

@@ -5,10 +5,14 @@
 //! remains). Per-connection settings (`busy_timeout`, `foreign_keys`) are applied to every pooled
 //! connection when it is created, because SQLite does not persist them. `journal_mode=WAL` is
 //! persistent and makes a `kill -9` at any moment safe: the next open replays or discards the WAL.
+//! `auto_vacuum = INCREMENTAL` is set before the first table exists; a database created before
+//! that gets one full `VACUUM` at start-up (logged), so retention can return free pages to the
+//! file system with `PRAGMA incremental_vacuum` (see `db::retention`).
 //!
 //! Queries run on blocking threads through [`Db::call`]; nothing here blocks the async runtime.
 
 pub mod audit;
+pub mod audit_archive;
 pub mod chat;
 mod chat_view;
 pub mod confirmations;
@@ -16,6 +20,7 @@ pub mod events;
 mod migrations;
 pub mod monitor;
 pub mod notifications;
+pub mod retention;
 pub mod settings;
 pub mod tokens;
 pub mod usage;
@@ -141,6 +146,7 @@ pub fn migrate_file(path: &Path) -> Result<usize, DbError> {
     let mut conn = Connection::open(path)
         .map_err(|e| DbError::Open { path: path.to_path_buf(), detail: e.to_string() })?;
     conn.execute_batch(CONNECTION_PRAGMAS)?;
+    ensure_incremental_vacuum(&conn, path)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!(%mode, "SQLite refused WAL mode; continuing with {mode}");
@@ -148,6 +154,28 @@ pub fn migrate_file(path: &Path) -> Result<usize, DbError> {
     MIGRATIONS.to_latest(&mut conn).map_err(|e| DbError::Migration(e.to_string()))?;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     Ok(usize::try_from(version).unwrap_or(0))
+}
+
+/// SQLite's `auto_vacuum` value for INCREMENTAL.
+const AUTO_VACUUM_INCREMENTAL: i64 = 2;
+
+/// Makes the file use incremental auto-vacuum. On an empty file the pragma alone is enough; an
+/// existing database needs one full `VACUUM` to rebuild in the new mode, which takes a while on
+/// a large file, so it is logged.
+fn ensure_incremental_vacuum(conn: &Connection, path: &Path) -> Result<(), DbError> {
+    let mode: i64 = conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
+    if mode == AUTO_VACUUM_INCREMENTAL {
+        return Ok(());
+    }
+    let tables: i64 = conn.query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| r.get(0))?;
+    conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")?;
+    if tables > 0 {
+        let started = std::time::Instant::now();
+        tracing::info!(path = %path.display(), "one-time VACUUM to enable incremental auto-vacuum");
+        conn.execute_batch("VACUUM;")?;
+        tracing::info!(seconds = started.elapsed().as_secs_f64(), "VACUUM done");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -170,10 +198,35 @@ mod tests {
         let fk: i64 =
             db.call(|c| c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))).await.unwrap();
         assert_eq!(fk, 1, "foreign_keys must be on for pooled connections");
+        let av: i64 =
+            db.call(|c| c.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))).await.unwrap();
+        assert_eq!(av, AUTO_VACUUM_INCREMENTAL, "a new database uses incremental auto-vacuum");
         db.close().await.unwrap();
         // Reopening an up-to-date database is a no-op.
         let v = migrate_file(&path).unwrap();
         assert!(v >= 1);
+    }
+
+    #[tokio::test]
+    async fn an_old_database_is_vacuumed_into_incremental_mode_keeping_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            // A database as earlier versions created it: auto_vacuum off, tables present.
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('kept');").unwrap();
+            let av: i64 = c.query_row("PRAGMA auto_vacuum", [], |r| r.get(0)).unwrap();
+            assert_eq!(av, 0);
+        }
+        let db = Db::open(&path).await.unwrap();
+        let (av, x): (i64, String) = db
+            .call(|c| {
+                let av = c.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
+                Ok((av, c.query_row("SELECT x FROM t", [], |r| r.get(0))?))
+            })
+            .await
+            .unwrap();
+        assert_eq!((av, x.as_str()), (AUTO_VACUUM_INCREMENTAL, "kept"));
     }
 
     #[tokio::test]

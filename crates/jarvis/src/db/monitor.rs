@@ -2,7 +2,7 @@
 //! attempts, silences, the lifecycle actions Jarvis ran (read from the audit log), and the
 //! retention rules of these tables and of the events table.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use jarvis_domain::events::Severity;
 use jarvis_domain::monitor::{
     ActionResult, Incident, IncidentKind, IncidentState, IncidentTracking, JarvisAction, Matcher,
@@ -13,11 +13,6 @@ use serde_json::Value;
 
 use super::{Db, DbError, parse_time, timestamp};
 use crate::events::Event;
-
-/// How long resolved incidents and finished actions are kept.
-pub const INCIDENT_RETENTION: Duration = Duration::days(90);
-/// How long activity events are kept.
-pub const EVENT_RETENTION: Duration = Duration::days(30);
 
 /// Tools whose audited runs explain a guest stopping or a node going down.
 const LIFECYCLE_TOOLS: &str = "'stop_vm','shutdown_vm','restart_vm','stop_container',\
@@ -396,30 +391,5 @@ impl Db {
             return Ok(EventUpdate::NotFound);
         }
         Ok(self.event(id).await?.map_or(EventUpdate::NotFound, EventUpdate::Updated))
-    }
-
-    /// Retention: resolved incidents (with their actions and notification links) and finished
-    /// actions older than [`INCIDENT_RETENTION`], expired silences, events older than
-    /// [`EVENT_RETENTION`]. Returns the rows deleted.
-    pub async fn prune_monitor(&self, now: DateTime<Utc>) -> Result<usize, DbError> {
-        let incidents = timestamp(now - INCIDENT_RETENTION);
-        let events = timestamp(now - EVENT_RETENTION);
-        let now = timestamp(now);
-        self.call(move |c| {
-            let tx = c.transaction()?;
-            let mut n = tx.execute(
-                "DELETE FROM monitor_actions WHERE at < ?1 AND result NOT IN ('pending', 'recommended')",
-                [&incidents],
-            )?;
-            n += tx.execute(
-                "DELETE FROM incidents WHERE state = 'resolved' AND resolved_at < ?1",
-                [&incidents],
-            )?;
-            n += tx.execute("DELETE FROM silences WHERE expires_at <= ?1", [&now])?;
-            n += tx.execute("DELETE FROM events WHERE timestamp < ?1", [&events])?;
-            tx.commit()?;
-            Ok(n)
-        })
-        .await
     }
 }

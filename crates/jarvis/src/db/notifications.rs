@@ -350,15 +350,4 @@ impl Db {
         })
         .await
     }
-
-    /// Deletes sent and failed rows created before `before`; returns how many.
-    pub async fn prune_notifications(&self, before: DateTime<Utc>) -> Result<usize, DbError> {
-        self.call(move |c| {
-            c.execute(
-                "DELETE FROM notifications WHERE status IN ('sent', 'failed') AND created_at < ?1",
-                [timestamp(before)],
-            )
-        })
-        .await
-    }
 }

@@ -2,6 +2,11 @@
 //! budget. The math (prices, windows, summaries) lives in `jarvis_domain::cost`; this module
 //! stores rows and reads them back by half-open time range `[start, end)`. Timestamps are the
 //! fixed-width [`timestamp`] format, so SQL text comparison orders them as instants.
+//!
+//! Retention (`db::retention`) folds rows past `RETENTION_USAGE_DAYS` into `llm_usage_hourly`
+//! (one row per hour, provider, model and session, with its call count); every read here goes
+//! through [`ALL_USAGE`], the union of both, so totals, per-day message counts and per-session
+//! spend are the same before and after a rollup.
 
 use chrono::{DateTime, FixedOffset, Utc};
 use jarvis_domain::cost::{
@@ -12,6 +17,14 @@ use ts_rs::TS;
 use utoipa::ToSchema;
 
 use super::{Db, DbError, parse_time, timestamp};
+
+/// Per-call rows and hourly rollups as one relation: `at, provider, model, session_id, calls,
+/// input, output, cache read, cache write, cost, id` (rollups have id 0, at = the hour).
+const ALL_USAGE: &str = "(SELECT at, provider, model, session_id, 1 AS calls, input_tokens,
+        output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, id FROM llm_usage
+    UNION ALL
+    SELECT hour, provider, model, NULLIF(session_id, ''), calls, input_tokens, output_tokens,
+        cache_read_tokens, cache_write_tokens, cost_usd, 0 FROM llm_usage_hourly)";
 
 /// One model call to record.
 #[derive(Debug, Clone)]
@@ -99,17 +112,18 @@ impl Db {
     ) -> Result<Vec<CostRecord>, DbError> {
         let (start, end) = (timestamp(start), timestamp(end));
         self.call(move |c| {
-            let mut stmt = c.prepare(
+            let mut stmt = c.prepare(&format!(
                 "SELECT at, provider, model, input_tokens, output_tokens, cache_read_tokens,
-                        cache_write_tokens, cost_usd
-                 FROM llm_usage WHERE at >= ?1 AND at < ?2 ORDER BY at, id",
-            )?;
+                        cache_write_tokens, cost_usd, calls
+                 FROM {ALL_USAGE} WHERE at >= ?1 AND at < ?2 ORDER BY at, id"
+            ))?;
             let rows = stmt.query_map((start, end), |r| {
                 let cache = |i: usize| -> rusqlite::Result<Option<u64>> {
                     Ok(Some(uncount(r.get(i)?)).filter(|n| *n > 0))
                 };
                 let provider: String = r.get(1)?;
-                Ok(CostRecord {
+                let calls = uncount(r.get(8)?);
+                let record = CostRecord {
                     at: parse_time(&r.get::<_, String>(0)?),
                     provider: if provider == "claude" { Provider::Claude } else { Provider::Local },
                     model: r.get(2)?,
@@ -120,9 +134,19 @@ impl Db {
                         cache_write_tokens: cache(6)?,
                     },
                     cost_usd: r.get(7)?,
-                })
+                };
+                Ok((record, calls))
             })?;
-            rows.collect()
+            // A rollup of `calls` calls reads as one record carrying its sums and `calls - 1`
+            // empty ones, so message counts stay exact without a count in `CostRecord`.
+            let mut out = Vec::new();
+            for row in rows {
+                let (record, calls) = row?;
+                let empty = CostRecord { usage: Usage::default(), cost_usd: 0.0, ..record.clone() };
+                out.push(record);
+                out.extend((1..calls).map(|_| empty.clone()));
+            }
+            Ok(out)
         })
         .await
     }
@@ -136,7 +160,9 @@ impl Db {
         let (start, end) = (timestamp(start), timestamp(end));
         self.call(move |c| {
             c.query_row(
-                "SELECT COALESCE(SUM(cost_usd), 0) FROM llm_usage WHERE at >= ?1 AND at < ?2",
+                &format!(
+                    "SELECT COALESCE(SUM(cost_usd), 0) FROM {ALL_USAGE} WHERE at >= ?1 AND at < ?2"
+                ),
                 (start, end),
                 |r| r.get(0),
             )
@@ -161,13 +187,13 @@ impl Db {
     pub async fn cost_by_session(&self, limit: usize) -> Result<Vec<SessionCost>, DbError> {
         let limit = count(limit.clamp(1, 500) as u64);
         self.call(move |c| {
-            let mut stmt = c.prepare(
+            let mut stmt = c.prepare(&format!(
                 "SELECT s.id, s.title, SUM(u.cost_usd),
                         SUM(u.input_tokens + u.cache_read_tokens + u.cache_write_tokens),
-                        SUM(u.output_tokens), COUNT(*), s.updated_at
-                 FROM llm_usage u JOIN chat_sessions s ON s.id = u.session_id
-                 GROUP BY s.id ORDER BY SUM(u.cost_usd) DESC, s.updated_at DESC LIMIT ?1",
-            )?;
+                        SUM(u.output_tokens), SUM(u.calls), s.updated_at
+                 FROM {ALL_USAGE} u JOIN chat_sessions s ON s.id = u.session_id
+                 GROUP BY s.id ORDER BY SUM(u.cost_usd) DESC, s.updated_at DESC LIMIT ?1"
+            ))?;
             let rows = stmt.query_map([limit], |r| {
                 Ok(SessionCost {
                     session_id: r.get(0)?,

@@ -182,9 +182,6 @@ impl Driver {
         let o = observed(&snapshot, &reads);
         let fx = self.machine.evaluate(tier, &o, now);
         self.apply(fx).await;
-        if tier == MonitorTier::Background {
-            self.retention(now).await;
-        }
         self.deps.metrics.monitor_run(
             tier.as_str(),
             started.elapsed().as_secs_f64(),
@@ -214,17 +211,6 @@ impl Driver {
         let kill_switch = self.deps.guard.refresh().await.unwrap_or(true);
         self.deps.service.note_kill_switch(kill_switch);
         Reads { tasks, actions, kill_switch }
-    }
-
-    async fn retention(&self, now: DateTime<Utc>) {
-        match self.deps.db.prune_monitor(now).await {
-            Ok(n) if n > 0 => tracing::info!(rows = n, "monitor retention pruned old rows"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "monitor retention failed"),
-        }
-        if let Err(e) = self.deps.outbox.prune(now - Duration::days(30)).await {
-            tracing::warn!(error = %e, "notification retention failed");
-        }
     }
 
     /// Carries out effects in order; a failing store is logged, never fatal.

@@ -30,7 +30,7 @@ use crate::config::notify::NotifyConfig;
 use crate::http_client::HttpClient;
 
 pub use email::EmailNotifier;
-pub use outbox::{NotificationDraft, Outbox, OutboxSettings, RETENTION, StepReport, TestOutcome};
+pub use outbox::{NotificationDraft, Outbox, OutboxSettings, StepReport, TestOutcome};
 pub use webhook::WebhookNotifier;
 
 /// Which service a target is: the payload it gets and the `channel` metric label.

@@ -38,10 +38,6 @@ use crate::db::notifications::{NewNotification, NotificationRow, RowOutcome};
 use crate::db::{Db, DbError};
 use crate::metrics::Metrics;
 
-/// How long sent and failed rows are kept; the monitor's background tier calls
-/// [`Outbox::prune`] with `now - RETENTION`.
-pub const RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
-
 /// At most this many notifications in one message; the rest go in the next round.
 const MAX_GROUP: usize = 50;
 /// Longest stored title and body (characters).
@@ -334,11 +330,6 @@ impl Outbox {
             }
         });
         futures::future::join_all(sends).await
-    }
-
-    /// Deletes sent and failed rows created before `older_than`; returns how many.
-    pub async fn prune(&self, older_than: DateTime<Utc>) -> Result<usize, DbError> {
-        self.db.prune_notifications(older_than).await
     }
 
     async fn send_with_timeout(&self, t: &dyn Notifier, msg: &Message) -> Result<(), NotifyError> {

@@ -365,6 +365,8 @@ async fn editing_any_audit_row_breaks_verification_there() {
     assert_eq!(v["valid"], true, "{v}");
     let n = v["entries"].as_u64().unwrap();
     assert!(n >= 4);
+    // Nothing is old enough to be archived: the whole chain is live.
+    assert_eq!((v["archivedEntries"].as_u64(), v.get("archivedThrough")), (Some(0), None), "{v}");
     let db = rusqlite::Connection::open(&s.db_path).unwrap();
     db.execute("UPDATE audit_log SET outcome = 'failure' WHERE id = 2", []).unwrap();
     let (_, v) = s.get_json("/api/audit/verify", &token).await;

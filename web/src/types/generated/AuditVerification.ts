@@ -15,4 +15,13 @@ entries: number,
 /**
  * Id of the first entry that does not verify.
  */
-firstBrokenId?: number, };
+firstBrokenId?: number, 
+/**
+ * The last id moved to the archive by retention; the archive is verified as part of the
+ * chain (`entries` counts it).
+ */
+archivedThrough?: number, 
+/**
+ * How many of `entries` are in the archive.
+ */
+archivedEntries: number, };

@@ -393,8 +393,10 @@ async fn prune_drops_old_finished_rows_only() {
     outbox.enqueue(draft("old and sent")).await.unwrap();
     outbox.step(t0() + secs(20)).await;
     outbox.enqueue(draft("old but pending")).await.unwrap();
-    let cutoff = t0() + chrono::Duration::from_std(crate::notify::RETENTION).unwrap();
-    assert_eq!(outbox.prune(cutoff).await.unwrap(), 1);
+    // Retention (db::retention) owns the pruning: 30 days by default.
+    let policy = crate::db::retention::RetentionPolicy::default();
+    let report = f.db.run_retention(policy, t0() + chrono::Duration::days(31), 0).await.unwrap();
+    assert_eq!(report.removed_from("notifications"), 1);
     let rows = f.rows().await;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].title, "old but pending");
