@@ -196,7 +196,7 @@ const STEPS: &[M<'static>] = &[
         CREATE INDEX notifications_created ON notifications(created_at);
         CREATE INDEX notifications_incident ON notifications(incident_id);",
     ),
-    // 6 (MEM-09 retention; 5 is the memory tables): `llm_usage` rows past the usage retention
+    // 5: retention (MEM-09). `llm_usage` rows past the usage retention
     // fold into one row per hour, provider, model and session, so cost history and per-session
     // spend stay exact (`calls` keeps the message count). Old audit rows move to `audit_archive`
     // unchanged (same columns, same hashes) and `audit_checkpoint` records the last archived id
