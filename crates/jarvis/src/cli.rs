@@ -134,6 +134,14 @@ pub struct CommonArgs {
     /// Longest a tool call may run inside a chat turn, in seconds.
     #[arg(long = "chat-tool-timeout", env = "CHAT_TOOL_TIMEOUT", default_value_t = config::DEFAULT_TOOL_TIMEOUT_SECS)]
     pub chat_tool_timeout_secs: u64,
+    /// Claude's context budget in tokens: `live/recent/knowledge` or a total (default
+    /// `1000/2500/1500`).
+    #[arg(long, env = "CONTEXT_BUDGET_CLAUDE")]
+    pub context_budget_claude: Option<String>,
+    /// The local model's context budget in tokens: `live/recent/knowledge` or a total (default
+    /// `800/500/200`).
+    #[arg(long, env = "CONTEXT_BUDGET_LOCAL")]
+    pub context_budget_local: Option<String>,
     /// JSON price table extending the built-in one:
     /// `{"models": {"<model>": {"inputPerMtok": 3, "outputPerMtok": 15}}}`.
     #[arg(long, env = "LLM_PRICES_FILE")]

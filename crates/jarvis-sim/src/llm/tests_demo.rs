@@ -461,9 +461,16 @@ async fn lifecycle_nodes_come_from_the_real_system_prompts() {
             override_active: false,
             protected: &protected,
             budget_tokens: 100_000,
+            budgets: jarvis_domain::prompt::SectionBudgets {
+                live: 100_000,
+                recent: 0,
+                knowledge: 0,
+            },
+            recent: &[],
+            knowledge: &[],
             incidents: &[],
         };
-        let system = system_prompt(&input);
+        let system = system_prompt(&input).text();
         let listed = snapshot
             .vms
             .iter()

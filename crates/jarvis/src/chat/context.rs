@@ -76,7 +76,9 @@ impl ChatService {
     }
 
     /// The request for `provider` over `transcript` (already repaired), with or without tools.
-    pub(super) fn build_request(
+    /// The system prompt's context comes from the cached snapshot, the live incidents, the last
+    /// day's activity in the database and the memories ([`ChatService::knowledge_items`]).
+    pub(super) async fn build_request(
         &self,
         provider: &str,
         transcript: &[Message],
@@ -101,16 +103,23 @@ impl ChatService {
             (CLAUDE_PROMPT_TOKENS, CLAUDE_HISTORY_TOKENS, None, specs)
         };
         let incidents = self.live_incidents();
+        let recent = self.recent_activity().await;
+        let knowledge = self.knowledge_items();
+        let provider_kind = if local { Provider::Local } else { Provider::Claude };
         let system = prompt::system_prompt(&PromptInput {
-            provider: if local { Provider::Local } else { Provider::Claude },
+            provider: provider_kind,
             snapshot: &snapshot,
             now: self.now(),
             kill_switch: self.inner.guard.kill_switch(),
             override_active,
             protected: &self.inner.guard.protected,
             budget_tokens: prompt_budget,
+            budgets: self.inner.settings.context_budgets.for_provider(provider_kind),
+            recent: &recent,
+            knowledge: &knowledge,
             incidents: &incidents,
-        });
+        })
+        .text();
         let start = window_start(transcript, history_budget);
         let window_msgs = agent::repair(transcript[start..].to_vec());
         // The local model gets shorter tool results (they are already capped for Claude).

@@ -10,6 +10,7 @@
 //! confirmation records the dashboard and `POST /api/confirmations/{id}` decide. A decision made
 //! anywhere resumes the turn.
 
+mod activity;
 pub mod context;
 pub mod events;
 mod model;

@@ -63,12 +63,15 @@ impl Driver {
     pub(super) async fn open(&mut self, tools: bool) -> Result<ModelStream, Option<String>> {
         self.offer_tools = tools;
         loop {
-            let req = self.svc.build_request(
-                self.answerer.provider.name(),
-                &self.transcript,
-                tools,
-                self.override_active,
-            );
+            let req = self
+                .svc
+                .build_request(
+                    self.answerer.provider.name(),
+                    &self.transcript,
+                    tools,
+                    self.override_active,
+                )
+                .await;
             self.usage = CallUsage {
                 model: self.answerer.provider.model().to_owned(),
                 prompt_chars: request_chars(&req),

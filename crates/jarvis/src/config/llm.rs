@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use chrono::FixedOffset;
 use jarvis_domain::cost::PriceTable;
+use jarvis_domain::prompt::{ContextBudgets, SectionBudgets};
 
 use super::{EnvLookup, Secret, secret_or_file};
 use crate::cli::CommonArgs;
@@ -57,6 +58,8 @@ pub struct LlmSettings {
     pub cost_timezone: FixedOffset,
     /// `jarvis demo --scripted-llm`: the providers are the simulator's scripted servers.
     pub scripted: bool,
+    /// `CONTEXT_BUDGET_CLAUDE` / `CONTEXT_BUDGET_LOCAL`: the system prompt's context sections.
+    pub context_budgets: ContextBudgets,
 }
 
 impl Default for LlmSettings {
@@ -72,6 +75,7 @@ impl Default for LlmSettings {
             prices: PriceTable::default(),
             cost_timezone: utc(),
             scripted: false,
+            context_budgets: ContextBudgets::default(),
         }
     }
 }
@@ -154,6 +158,36 @@ pub(super) fn llm_from_args(
         prices,
         cost_timezone,
         scripted: false,
+        context_budgets: ContextBudgets {
+            claude: budget(
+                "CONTEXT_BUDGET_CLAUDE",
+                c.context_budget_claude.as_deref(),
+                SectionBudgets::CLAUDE,
+                problems,
+            ),
+            local: budget(
+                "CONTEXT_BUDGET_LOCAL",
+                c.context_budget_local.as_deref(),
+                SectionBudgets::LOCAL,
+                problems,
+            ),
+        },
+    }
+}
+
+/// A context budget setting, or `defaults` when unset (or invalid, with a problem recorded).
+fn budget(
+    name: &str,
+    raw: Option<&str>,
+    defaults: SectionBudgets,
+    problems: &mut Vec<String>,
+) -> SectionBudgets {
+    match raw.filter(|r| !r.trim().is_empty()) {
+        None => defaults,
+        Some(raw) => SectionBudgets::parse(raw, defaults).unwrap_or_else(|e| {
+            problems.push(format!("{name}: {e}"));
+            defaults
+        }),
     }
 }
 
@@ -296,6 +330,7 @@ mod tests {
         assert_eq!(s.tool_timeout, Duration::from_secs(60));
         assert_eq!(s.cost_timezone.local_minus_utc(), 0);
         assert_eq!(s.prices, PriceTable::default());
+        assert_eq!(s.context_budgets, ContextBudgets::default());
     }
 
     #[test]
@@ -373,8 +408,20 @@ mod tests {
             "5",
             "--cost-timezone",
             "-05:30",
+            "--context-budget-claude",
+            "2000/3000/1000",
+            "--context-budget-local",
+            "3000",
         ]));
         assert!(p.is_empty(), "{p:?}");
+        assert_eq!(
+            s.context_budgets.claude,
+            SectionBudgets { live: 2000, recent: 3000, knowledge: 1000 }
+        );
+        assert_eq!(
+            s.context_budgets.local,
+            SectionBudgets { live: 1600, recent: 1000, knowledge: 400 }
+        );
         assert_eq!(s.daily_cost_limit_usd, 0.0);
         assert_eq!((s.history_limit, s.max_loop), (100, 3));
         assert_eq!(s.tool_timeout, Duration::from_secs(5));
@@ -440,6 +487,8 @@ mod tests {
             "0",
             "--cost-timezone",
             "Mars/Olympus",
+            "--context-budget-local",
+            "1/2",
         ]);
         c.llm_prices_file = Some(prices);
         c.daily_cost_limit = f64::NAN;
@@ -456,6 +505,7 @@ mod tests {
             "CHAT_MAX_LOOP",
             "CHAT_TOOL_TIMEOUT",
             "COST_TIMEZONE",
+            "CONTEXT_BUDGET_LOCAL",
             "LLM_PRICES_FILE: models.m",
         ] {
             assert!(text.contains(needle), "missing {needle} in\n{text}");
